@@ -1,0 +1,1 @@
+"""Policy packs: categories, word lists and rules as validated data."""
