@@ -1,0 +1,1 @@
+"""Detection: multi-pattern matching, rule evaluation and the engine that joins them."""
