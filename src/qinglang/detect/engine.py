@@ -1,24 +1,101 @@
-"""The detection engine (contract; real implementation in progress)."""
+"""The detection engine: from a batch of posts to explained verdicts.
+
+Every front (CLI, HTTP API, stream worker, batch sweep) calls :meth:`Engine.detect`
+on batches; none re-implements it. Per post the engine normalizes each text field
+once, extracts entities, scans all packs' terms with one automaton, evaluates only
+the rules whose trigger terms occurred, combines rule scores per category by
+noisy-or, applies allow-list exemptions and thresholds, and maps every piece of
+evidence back to the exact span of the original field.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from qinglang import ENGINE_VERSION
-from qinglang.model import Post, Verdict
+from qinglang.detect.matcher import TermMatcher
+from qinglang.detect.rules import CompiledRule, PostContext, RuleCompiler, Span
+from qinglang.entities import extract_entities
+from qinglang.model import SEVERITY_RANK, CategoryScore, Entity, Hit, Post, Verdict
 from qinglang.policy.loader import CategoryInfo, Pack, load_packs, taxonomy
+from qinglang.text.normalize import Normalizer, default_normalizer
+from qinglang.text.offsets import NormalizedText
+
+#: at most this many evidence hits per rule in a verdict
+MAX_HITS_PER_RULE = 4
 
 
 class Engine:
     """Scans batches of posts with policy packs and returns one Verdict per post."""
 
-    def __init__(self, packs: list[Pack] | None = None) -> None:
+    def __init__(
+        self,
+        packs: list[Pack] | None = None,
+        *,
+        normalizer: Normalizer | None = None,
+        regex_timeout: float = 0.05,
+    ) -> None:
         self.packs = packs if packs is not None else load_packs()
+        self.normalizer = normalizer or default_normalizer()
+        self.regex_timeout = regex_timeout
+        self.matcher = TermMatcher()
+        compiler = RuleCompiler(self.normalizer, self.matcher)
+        self.rules: list[CompiledRule] = []
+        for pack in self.packs:
+            self.rules.extend(compiler.compile_pack(pack))
+        self.matcher.build()
+        self._index_rules()
+        self._category_settings()
+        self._versions: dict[str, Any] = {
+            "engine": ENGINE_VERSION,
+            "packs": {p.name: p.version for p in self.packs},
+        }
 
     @classmethod
     def from_options(cls, packs: list[str] | None = None) -> Engine:
         return cls(load_packs(packs) if packs else None)
+
+    # --- set-up -------------------------------------------------------------------
+
+    def _index_rules(self) -> None:
+        """Index each rule by the terms/entities one of its conditions needs."""
+        self._by_term: dict[int, list[int]] = defaultdict(list)
+        self._by_entity: dict[str, list[int]] = defaultdict(list)
+        self._always: list[int] = []
+        for ri, rule in enumerate(self.rules):
+            trig = None
+            for cond in rule.when:
+                t = cond.triggers()
+                if t is not None and (t[0] or t[1]):
+                    if trig is None or len(t[0]) + len(t[1]) < len(trig[0]) + len(trig[1]):
+                        trig = t
+            if trig is None:
+                self._always.append(ri)
+                continue
+            for tid in trig[0]:
+                self._by_term[tid].append(ri)
+            for etype in trig[1]:
+                self._by_entity[etype].append(ri)
+
+    def _category_settings(self) -> None:
+        tax = taxonomy()
+        self._severity = {c: info.severity for c, info in tax.items()}
+        self._review_only = {c: info.review_only for c, info in tax.items()}
+        self._threshold: dict[tuple[str, str], float] = {}
+        self._escalate: dict[str, str] = {}
+        for pack in self.packs:
+            for code, cdef in pack.doc.categories.items():
+                self._threshold[(pack.name, code)] = cdef.threshold
+                if cdef.severity:
+                    self._severity[code] = cdef.severity
+                if cdef.review_only is not None:
+                    self._review_only[code] = cdef.review_only
+                if cdef.escalate_with_other:
+                    self._escalate[code] = cdef.escalate_with_other
+
+    # --- public API ---------------------------------------------------------------
 
     @property
     def taxonomy(self) -> dict[str, CategoryInfo]:
@@ -26,13 +103,132 @@ class Engine:
 
     @property
     def versions(self) -> dict[str, Any]:
-        return {"engine": ENGINE_VERSION, "packs": {p.name: p.version for p in self.packs}}
-
-    def detect(self, posts: Sequence[Post]) -> list[Verdict]:
-        return [
-            Verdict(p.id, [], "none", False, [], [], self.versions, p.account_id, p.platform)
-            for p in posts
-        ]
+        return self._versions
 
     def detect_text(self, text: str, *, post_id: str = "-", lang: str | None = None) -> Verdict:
         return self.detect([Post(id=post_id, text=text, lang=lang)])[0]
+
+    def detect(self, posts: Sequence[Post]) -> list[Verdict]:
+        """One verdict per post, in order."""
+        return [self._detect_one(p) for p in posts]
+
+    # --- per post -----------------------------------------------------------------
+
+    def _detect_one(self, post: Post) -> Verdict:
+        normalize = self.normalizer.normalize
+        find = self.matcher.find
+        names: list[str] = []
+        norms: list[NormalizedText] = []
+        occ: dict[int, list[tuple[int, int, int, bool]]] = {}
+        entities: list[Entity] = []
+        ents_by_type: dict[str, list[tuple[int, Entity]]] = {}
+        for fi, (name, raw) in enumerate(post.fields()):
+            nt = normalize(raw)
+            names.append(name)
+            norms.append(nt)
+            for tid, s, e, bounded in find(nt.text):
+                lst = occ.get(tid)
+                if lst is None:
+                    occ[tid] = [(fi, s, e, bounded)]
+                else:
+                    lst.append((fi, s, e, bounded))
+            found = extract_entities(nt, name)
+            if found:
+                entities.extend(found)
+                for ent in found:
+                    ents_by_type.setdefault(ent.type, []).append((fi, ent))
+
+        candidates: set[int] = set(self._always)
+        by_term = self._by_term
+        for tid in occ:
+            rs = by_term.get(tid)
+            if rs:
+                candidates.update(rs)
+        for etype in ents_by_type:
+            rs = self._by_entity.get(etype)
+            if rs:
+                candidates.update(rs)
+        if not candidates:
+            return Verdict(post.id, [], "none", False, [], entities, self._versions,
+                           post.account_id, post.platform)
+
+        ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout)
+        fired: list[tuple[CompiledRule, list[Span]]] = []
+        suppressed: set[str] = set()
+        for ri in sorted(candidates):
+            rule = self.rules[ri]
+            if not rule.applies_to(post.lang):
+                continue
+            spans = rule.evaluate(ctx, names)
+            if spans is None:
+                continue
+            if rule.is_allow:
+                suppressed |= rule.suppress
+            else:
+                fired.append((rule, spans))
+        verdict = self._verdict(post, fired, suppressed, names, norms, entities)
+        if ctx.timed_out:
+            verdict.degraded = [f"regex timeout: {s}" for s in ctx.timed_out]
+        return verdict
+
+    def _verdict(
+        self,
+        post: Post,
+        fired: list[tuple[CompiledRule, list[Span]]],
+        suppressed: set[str],
+        names: list[str],
+        norms: list[NormalizedText],
+        entities: list[Entity],
+    ) -> Verdict:
+        by_cat: dict[str, list[tuple[CompiledRule, list[Span]]]] = {}
+        for rule, spans in fired:
+            if "all" in suppressed or rule.category in suppressed:
+                continue
+            by_cat.setdefault(rule.category, []).append((rule, spans))
+        categories: list[CategoryScore] = []
+        hits: list[Hit] = []
+        for code, items in by_cat.items():
+            miss = 1.0
+            threshold = 1.0
+            for rule, _ in items:
+                miss *= 1.0 - rule.score
+                threshold = min(threshold, self._threshold.get((rule.pack, code), 0.5))
+            score = 1.0 - miss
+            if score + 1e-9 < threshold:
+                continue
+            categories.append(CategoryScore(code, score, self._severity[code], self._review_only[code],
+                                            [r.id for r, _ in items]))
+            for rule, spans in items:
+                hits.extend(self._hits(rule, spans, names, norms))
+        if not categories:
+            return Verdict(post.id, [], "none", False, [], entities, self._versions,
+                           post.account_id, post.platform)
+        if len(categories) > 1:
+            for c in categories:
+                esc = self._escalate.get(c.code)
+                if esc and SEVERITY_RANK[esc] > SEVERITY_RANK[c.severity]:
+                    c.severity = esc
+        categories.sort(key=lambda c: (-c.score, c.code))
+        severity = max((c.severity for c in categories), key=SEVERITY_RANK.__getitem__)
+        review_only = any(c.review_only for c in categories)
+        return Verdict(post.id, categories, severity, review_only, hits, entities, self._versions,
+                       post.account_id, post.platform)
+
+    @staticmethod
+    def _hits(rule: CompiledRule, spans: list[Span], names: list[str],
+              norms: list[NormalizedText]) -> list[Hit]:
+        out: list[Hit] = []
+        seen: set[tuple[int, int, int]] = set()
+        for fi, s, e, _label in spans:
+            key = (fi, s, e)
+            if key in seen:
+                continue
+            seen.add(key)
+            nt = norms[fi]
+            os_, oe = nt.to_original(s, e)
+            out.append(Hit(rule.category, rule.id, rule.pack, rule.pack_version, names[fi],
+                           nt.text[s:e], os_, oe, nt.original[os_:oe], rule.score,
+                           detail={"description": rule.description} if rule.description else None))
+            if len(out) >= MAX_HITS_PER_RULE:
+                break
+        return out

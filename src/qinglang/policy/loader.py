@@ -175,7 +175,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
             for k, v in node.value:
                 if k.value == str(part):
                     # for an unknown key the key's own line is the useful one
-                    nxt = v if not isinstance(v, yaml.ScalarNode) else v
+                    nxt = v
                     line = k.start_mark.line + 1
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
@@ -251,7 +251,8 @@ def _check_references(doc: PackDoc, node: yaml.Node) -> tuple[errors.ErrorCode, 
     seen: dict[str, int] = {}
     for i, r in enumerate(doc.rules):
         if r.id in seen:
-            add(errors.PACK_DUPLICATE_ID, ("rules", i, "id"), f"duplicate rule id '{r.id}' (first at rule {seen[r.id]})")
+            add(errors.PACK_DUPLICATE_ID, ("rules", i, "id"),
+                f"duplicate rule id '{r.id}' (first at rule {seen[r.id]})")
         seen.setdefault(r.id, i)
         if r.category not in tax:
             add(errors.PACK_UNKNOWN_CATEGORY, ("rules", i, "category"), f"unknown category '{r.category}'",
