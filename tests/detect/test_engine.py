@@ -178,3 +178,9 @@ def test_batch_keeps_order(engine):
     out = engine.detect(posts)
     assert [v.id for v in out] == [str(i) for i in range(10)]
     assert [bool(v.categories) for v in out] == [bool(i % 2) for i in range(10)]
+
+
+def test_category_scores_are_pre_threshold(engine):
+    scores = engine.category_scores([Post(id="a", text="今日荐股"), Post(id="b", text="你好")])
+    assert scores[0] == {"stock_tipping": pytest.approx(0.3)}
+    assert scores[1] == {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from qinglang import ENGINE_VERSION
@@ -25,6 +26,19 @@ from qinglang.text.offsets import NormalizedText
 
 #: at most this many evidence hits per rule in a verdict
 MAX_HITS_PER_RULE = 4
+
+
+@dataclass(slots=True)
+class _PostState:
+    """What the engine learned about one post before scoring it."""
+
+    post: Post
+    names: list[str]
+    norms: list[NormalizedText]
+    entities: list[Entity]
+    fired: list[tuple[CompiledRule, list[Span]]] = field(default_factory=list)
+    suppressed: set[str] = field(default_factory=set)
+    timed_out: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -110,11 +124,30 @@ class Engine:
 
     def detect(self, posts: Sequence[Post]) -> list[Verdict]:
         """One verdict per post, in order."""
-        return [self._detect_one(p) for p in posts]
+        return [self._finish(self._analyze(p)) for p in posts]
+
+    def category_scores(self, posts: Sequence[Post]) -> list[dict[str, float]]:
+        """Per post, the rules' noisy-or score per category before thresholds.
+
+        Allow-list exemptions are applied. This is what a learned model is combined
+        with, and what training uses to fit the combination.
+        """
+        out: list[dict[str, float]] = []
+        for p in posts:
+            state = self._analyze(p)
+            scores: dict[str, float] = {}
+            for code, items in self._by_category(state).items():
+                miss = 1.0
+                for rule, _ in items:
+                    miss *= 1.0 - rule.score
+                scores[code] = 1.0 - miss
+            out.append(scores)
+        return out
 
     # --- per post -----------------------------------------------------------------
 
-    def _detect_one(self, post: Post) -> Verdict:
+    def _analyze(self, post: Post) -> _PostState:
+        """Normalize, extract, match and evaluate candidate rules for one post."""
         normalize = self.normalizer.normalize
         find = self.matcher.find
         names: list[str] = []
@@ -137,6 +170,7 @@ class Engine:
                 entities.extend(found)
                 for ent in found:
                     ents_by_type.setdefault(ent.type, []).append((fi, ent))
+        state = _PostState(post, names, norms, entities)
 
         candidates: set[int] = set(self._always)
         by_term = self._by_term
@@ -149,12 +183,8 @@ class Engine:
             if rs:
                 candidates.update(rs)
         if not candidates:
-            return Verdict(post.id, [], "none", False, [], entities, self._versions,
-                           post.account_id, post.platform)
-
+            return state
         ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout)
-        fired: list[tuple[CompiledRule, list[Span]]] = []
-        suppressed: set[str] = set()
         for ri in sorted(candidates):
             rule = self.rules[ri]
             if not rule.applies_to(post.lang):
@@ -163,28 +193,30 @@ class Engine:
             if spans is None:
                 continue
             if rule.is_allow:
-                suppressed |= rule.suppress
+                state.suppressed |= rule.suppress
             else:
-                fired.append((rule, spans))
-        verdict = self._verdict(post, fired, suppressed, names, norms, entities)
-        if ctx.timed_out:
-            verdict.degraded = [f"regex timeout: {s}" for s in ctx.timed_out]
-        return verdict
+                state.fired.append((rule, spans))
+        state.timed_out = ctx.timed_out
+        return state
 
-    def _verdict(
-        self,
-        post: Post,
-        fired: list[tuple[CompiledRule, list[Span]]],
-        suppressed: set[str],
-        names: list[str],
-        norms: list[NormalizedText],
-        entities: list[Entity],
-    ) -> Verdict:
+    def _by_category(self, state: _PostState) -> dict[str, list[tuple[CompiledRule, list[Span]]]]:
         by_cat: dict[str, list[tuple[CompiledRule, list[Span]]]] = {}
-        for rule, spans in fired:
+        suppressed = state.suppressed
+        for rule, spans in state.fired:
             if "all" in suppressed or rule.category in suppressed:
                 continue
             by_cat.setdefault(rule.category, []).append((rule, spans))
+        return by_cat
+
+    def _finish(self, state: _PostState) -> Verdict:
+        verdict = self._verdict(state)
+        if state.timed_out:
+            verdict.degraded = [f"regex timeout: {s}" for s in state.timed_out]
+        return verdict
+
+    def _verdict(self, state: _PostState) -> Verdict:
+        post, names, norms, entities = state.post, state.names, state.norms, state.entities
+        by_cat = self._by_category(state)
         categories: list[CategoryScore] = []
         hits: list[Hit] = []
         for code, items in by_cat.items():

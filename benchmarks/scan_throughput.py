@@ -1,0 +1,171 @@
+"""Scan throughput on one core, against a JSON-parse-only pass over the same file.
+
+Usage:
+    python benchmarks/scan_throughput.py [--posts 200000] [--repeat 3] [--from FILE.jsonl]
+
+Without ``--from`` it generates a mixed corpus from project-written fragments
+(benign finance talk, news-like sentences, and suspicious posts with evasion forms);
+with ``--from`` it replays the ``text`` of a JSONL file (e.g. a development-data
+file) until ``--posts`` rows. Each pass runs in this one process pinned to one CPU.
+Reported per pass: posts/s and MB/s; the figure that matters is the ratio of the
+full scan (read, validate, normalize, extract every entity, run every pack, write
+JSONL) to the parse-only baselines measured in the same run, plus medians over
+``--repeat`` rounds, because the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+BENIGN = [
+    "央行今日开展逆回购操作，市场流动性保持合理充裕。",
+    "沪深两市早盘震荡，银行板块小幅走高，成交量较昨日略有放大。",
+    "今天和同事讨论了一下基金定投，长期来看还是要控制仓位。",
+    "这家银行的信用卡年费政策调整了，大家注意看公告。",
+    "房贷利率下调后，不少购房者开始重新计算月供。",
+    "周末去爬山，天气很好，拍了很多照片。",
+    "新能源汽车销量继续增长，产业链公司业绩分化。",
+    "投资有风险，入市需谨慎。本文不构成任何投资建议。",
+    "Bitcoin dipped 3% overnight as traders priced in the rate decision.",
+    "Our quarterly report is out: revenue grew 12% year over year.",
+    "Just finished reading a book on index funds, highly recommend it.",
+    "La banca centrale ha lasciato invariati i tassi di interesse.",
+    "某持牌消费金融公司产品年化利率7.2%-18%，具体以审批为准，贷款有风险，借款需谨慎。",
+    "港股恒生指数收涨1.2%，科技股领涨。",
+]
+SUSPICIOUS = [
+    "老师带单，今日牛股600519必涨，进VIP群加薇❤信：a b c 1 2 3",
+    "黑户可贷，征信花也能贷，包下款！联系扣扣 1 2 3 4 5 6 7 8",
+    "日结兼职，刷单返利，日收益3%，拉人头有奖励，详情私信",
+    "U商承兑，USDT高价回收，加飞机 @otc_fast_2024",
+    "信用卡套现、代还、提额，手续费低，电话138 0013 8000",
+    "代理维权，全额退保，停息挂账，成功再收费，VX:tuibao888",
+    "您好，我是贷款专员，无抵押快速放款，需先交保证金解冻金，请下载APP",
+    "Send 1 ETH to 0x52908400098527886E0F7030069857D2E4169EE7 and get 2 ETH back! Giveaway live",
+    "100x gem presale now, DM me for signals, join t.me/pump_signals_vip",
+    "Rendimento garantito del 5% al mese, contattami su WhatsApp +39 347 123 4567",
+    "荐股群免费进，內幕消息，穩賺不賠，ｗｘ：ｓｔｏｃｋ８８８",
+    "某某银行要倒闭了，快去取钱！内部消息明天冻结存款",
+]
+
+
+def generate(n: int, seed: int = 7) -> list[dict]:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        k = rnd.choice((1, 1, 2, 3))
+        pool = SUSPICIOUS if rnd.random() < 0.2 else BENIGN
+        parts = [rnd.choice(pool) for _ in range(k)]
+        if rnd.random() < 0.3:
+            parts.append(rnd.choice(BENIGN))
+        rows.append({"id": f"b{i}", "text": " ".join(parts), "account_id": f"acct{rnd.randrange(n // 10 + 1)}"})
+    return rows
+
+
+def replay(path: Path, n: int) -> list[dict]:
+    texts = []
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                texts.append(orjson.loads(line)["text"])
+    return [{"id": f"r{i}", "text": texts[i % len(texts)]} for i in range(n)]
+
+
+def parse_only(path: Path, loads) -> float:
+    t0 = time.perf_counter()
+    n = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                loads(line)
+                n += 1
+    return time.perf_counter() - t0
+
+
+def full_scan(path: Path, engine, out: Path) -> tuple[float, int, int]:
+    from qinglang.io.readers import read_records
+    from qinglang.io.writers import open_writer
+    from qinglang.scan import scan_records
+
+    t0 = time.perf_counter()
+    n = flagged = 0
+    with open_writer(str(out)) as w:
+        for result in scan_records(engine, read_records(str(path))):
+            w.write(result)
+            n += 1
+            if getattr(result, "categories", None):
+                flagged += 1
+    return time.perf_counter() - t0, n, flagged
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--from", dest="src", type=Path)
+    ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    from qinglang.detect.engine import Engine
+
+    rows = replay(args.src, args.posts) if args.src else generate(args.posts)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "posts.jsonl"
+        with src.open("wb") as fh:
+            for r in rows:
+                fh.write(orjson.dumps(r) + b"\n")
+        size_mb = src.stat().st_size / 1e6
+        t0 = time.perf_counter()
+        engine = Engine()
+        load_s = time.perf_counter() - t0
+        engine.detect_text("warm up 加微信 荐股 600519")
+        rounds = []
+        for _ in range(args.repeat):
+            t_json = parse_only(src, json.loads)
+            t_orjson = parse_only(src, orjson.loads)
+            t_scan, n, flagged = full_scan(src, engine, Path(tmp) / "out.jsonl")
+            assert n == len(rows), (n, len(rows))
+            rounds.append({"json": t_json, "orjson": t_orjson, "scan": t_scan, "flagged": flagged})
+    med = {k: statistics.median(r[k] for r in rounds) for k in ("json", "orjson", "scan")}
+    n = len(rows)
+    result = {
+        "corpus": str(args.src) if args.src else "generated (benchmarks/scan_throughput.py)",
+        "posts": n,
+        "mb": round(size_mb, 1),
+        "engine_load_s": round(load_s, 3),
+        "flagged": rounds[0]["flagged"],
+        "median_s": {k: round(v, 3) for k, v in med.items()},
+        "posts_per_s": {k: round(n / v) for k, v in med.items()},
+        "mb_per_s": {k: round(size_mb / v, 2) for k, v in med.items()},
+        "scan_vs_json_parse": round(med["scan"] / med["json"], 2),
+        "scan_vs_orjson_parse": round(med["scan"] / med["orjson"], 2),
+        "rounds": [{k: round(v, 3) for k, v in r.items()} for r in rounds],
+        "python": sys.version.split()[0],
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"corpus: {result['corpus']}  posts: {n}  size: {result['mb']} MB  engine load: {load_s:.2f}s")
+        print(f"{'pass':<12}{'median s':>10}{'posts/s':>12}{'MB/s':>8}")
+        for k in ("json", "orjson", "scan"):
+            print(f"{k:<12}{med[k]:>10.3f}{n / med[k]:>12,.0f}{size_mb / med[k]:>8.2f}")
+        print(f"scan time / json parse time:   {result['scan_vs_json_parse']}x")
+        print(f"scan time / orjson parse time: {result['scan_vs_orjson_parse']}x")
+        print(f"flagged: {result['flagged']} of {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
