@@ -1,0 +1,426 @@
+"""The ``qinglang`` command: scan files, explain one text, evaluate, show versions.
+
+The command line is a thin front over the same pieces every other front uses
+(readers, :func:`qinglang.scan.scan_records`, ``Engine.detect``, the renderers);
+it adds only what a person at a terminal needs: progress, a summary, exit statuses
+that scripts can trust, and errors as ``error QL-xxxx: message`` without tracebacks.
+
+Exit statuses (docs/cli.md): 0 every record produced a verdict; 1 some record
+failed (the output holds an error record for it); 2 usage error (bad option,
+unreadable or unsupported input, bad policy pack). Output data goes to stdout only
+when ``-o -`` asks for it; everything meant for people goes to stderr then.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import orjson
+import typer
+
+from qinglang import __version__, errors
+from qinglang.errors import QLError
+from qinglang.io.records import DEFAULT_MAX_TEXT_CHARS
+
+if TYPE_CHECKING:
+    from qinglang.detect.engine import Engine
+
+#: exit statuses
+EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
+
+#: refresh the progress bar every this many records (updates cost microseconds each)
+PROGRESS_EVERY = 512
+
+app = typer.Typer(
+    name="qinglang",
+    help="Find illegal financial activity in social-media posts and explain every verdict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+class InputFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+PackOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pack",
+        help="Policy pack file (repeatable). Default: the bundled packs.",
+        show_default=False,
+    ),
+]
+
+
+def make_engine(packs: list[str] | None = None) -> Engine:
+    """Build the engine (tests replace this with a fake)."""
+    from qinglang.detect.engine import Engine
+
+    return Engine.from_options(packs or None)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+def _print_error(exc: QLError) -> None:
+    msg = f"error {exc.code.code}: {exc.message}"
+    if exc.hint:
+        msg += f"\n  hint: {exc.hint}"
+    typer.echo(msg, err=True)
+
+
+@contextmanager
+def _reported(status: int = EXIT_USAGE) -> Iterator[None]:
+    """Turn a QLError into its one-line message and an exit status; no traceback."""
+    try:
+        yield
+    except QLError as exc:
+        _print_error(exc)
+        raise typer.Exit(status) from None
+
+
+def _fail(code: errors.ErrorCode, message: str, status: int = EXIT_USAGE) -> NoReturn:
+    _print_error(QLError(code, message))
+    raise typer.Exit(status)
+
+
+def _stdout_gone() -> NoReturn:
+    """The reader of our stdout went away (``| head``): stop quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise typer.Exit(EXIT_RECORD_ERRORS)
+
+
+# --- scan ---------------------------------------------------------------------------
+
+
+@app.command()
+def scan(
+    input: Annotated[
+        str | None,
+        typer.Argument(
+            help="Posts to scan: .jsonl/.ndjson/.json, .csv or .parquet (optionally .gz); "
+            "- reads JSON Lines from stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write one result per record: .jsonl, .csv, .parquet, or - for stdout.",
+        ),
+    ] = "-",
+    pack: PackOption = None,
+    fmt: Annotated[
+        InputFormat | None,
+        typer.Option("--format", help="Input format, when the name does not tell (stdin).",
+                     show_default=False),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Posts per engine call.")
+    ] = 1024,
+    max_text_chars: Annotated[
+        int,
+        typer.Option("--max-text-chars", min=1,
+                     help="Longest text field accepted, in characters; longer ones fail (QL-1006)."),
+    ] = DEFAULT_MAX_TEXT_CHARS,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Scan the bundled sample posts instead of INPUT.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+) -> None:
+    """Scan posts and write one verdict (or error record) per input record."""
+    from qinglang.io.readers import read_records
+    from qinglang.io.writers import open_writer
+    from qinglang.scan import ScanStats, scan_records
+
+    if sample and input is not None:
+        _fail(errors.BAD_OPTION, "give either INPUT or --sample, not both")
+    if not sample and input is None:
+        _fail(errors.BAD_OPTION, "missing INPUT (a file, or - for stdin); or use --sample")
+
+    with ExitStack() as stack, _reported():
+        if sample:
+            source: str = str(stack.enter_context(resources.as_file(_sample_posts())))
+            if not Path(source).is_file():
+                raise QLError(errors.FILE_NOT_FOUND, "the bundled sample posts are missing")
+        else:
+            assert input is not None
+            source = input
+        records = read_records(source, fmt=fmt.value if fmt else None)
+        engine = make_engine(pack)
+        _refuse_overwrite(source, output)
+        writer = open_writer(output)
+        stats = ScanStats()
+        try:
+            with writer, _progress(quiet, stats) as tick:
+                for i, out in enumerate(
+                    scan_records(
+                        engine, records, batch_size, max_text_chars=max_text_chars, stats=stats
+                    ),
+                    1,
+                ):
+                    writer.write(out)
+                    if tick is not None and i % PROGRESS_EVERY == 0:
+                        tick()
+        except BrokenPipeError:
+            _stdout_gone()
+        stats.finish()
+    if not quiet:
+        _print_summary(stats, engine, to_stderr=output == "-")
+    raise typer.Exit(EXIT_RECORD_ERRORS if stats.error_count else EXIT_OK)
+
+
+def _sample_posts() -> Any:
+    return resources.files("qinglang.samples").joinpath("posts.jsonl")
+
+
+def _refuse_overwrite(source: str, output: str) -> None:
+    """Writing the results over the input would destroy it before it is read."""
+    if source == "-" or output == "-":
+        return
+    try:
+        same = Path(source).resolve() == Path(output).resolve()
+    except OSError:
+        return
+    if same:
+        raise QLError(errors.BAD_OPTION, f"output {output} is the input file; choose another -o")
+
+
+@contextmanager
+def _progress(quiet: bool, stats: Any) -> Iterator[Any]:
+    """A live progress line on stderr, only when stderr is a terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.fields[line]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("scan", total=None, line="starting")
+
+        def tick() -> None:
+            rate = stats.records / stats.elapsed if stats.elapsed > 0 else 0.0
+            progress.update(
+                task,
+                line=f"{stats.records:,} records, {stats.flagged:,} flagged, "
+                f"{stats.error_count:,} errors ({rate:,.0f}/s)",
+            )
+
+        yield tick
+
+
+def _print_summary(stats: Any, engine: Any, *, to_stderr: bool) -> None:
+    from rich.console import Console
+
+    from qinglang.render.summary import summary_renderable
+
+    console = Console(stderr=to_stderr)
+    console.print(summary_renderable(stats, engine.taxonomy))
+
+
+# --- explain ------------------------------------------------------------------------
+
+
+@app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help="The text to examine; - reads it from stdin.")],
+    pack: PackOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the verdict as JSON (docs/verdict-schema.md).")
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of the text (e.g. zh), for language-specific rules.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Detect one text and show why: categories, rules, evidence spans, entities."""
+    from qinglang.io.records import post_from_mapping
+
+    if text == "-":
+        text = _read_stdin_text()
+    with _reported(EXIT_RECORD_ERRORS):
+        post = post_from_mapping({"id": "-", "text": text, "lang": lang}, 1)
+    with _reported():
+        engine = make_engine(pack)
+    with _reported(EXIT_RECORD_ERRORS):
+        verdict = engine.detect([post])[0]
+    if as_json:
+        sys.stdout.buffer.write(
+            orjson.dumps(verdict.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        )
+        sys.stdout.flush()
+        return
+    _print_explanation(verdict, dict(post.fields()), engine)
+
+
+def _read_stdin_text() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _fail(errors.INVALID_UTF8, f"stdin: invalid UTF-8 byte at byte {exc.start}",
+              EXIT_RECORD_ERRORS)
+    # `echo ... |` adds one newline the author did not write
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _print_explanation(verdict: Any, fields: dict[str, str], engine: Any) -> None:
+    from rich.console import Console
+
+    from qinglang.render.explain import build_explanation, explain_text
+
+    titles = {code: info.title for code, info in engine.taxonomy.items()}
+    console = Console()
+    if console.is_terminal:
+        console.print(build_explanation(verdict, fields, titles=titles))
+    else:
+        sys.stdout.write(explain_text(verdict, fields, titles=titles))
+        sys.stdout.flush()
+
+
+# --- eval and train -----------------------------------------------------------------
+
+
+@app.command("eval")
+def eval_(
+    labeled: Annotated[
+        str, typer.Argument(help="Labeled posts (.jsonl, .csv or .parquet).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    pack: PackOption = None,
+    label_map: Annotated[
+        str | None,
+        typer.Option("--label-map", help="YAML map from dataset labels to category codes.",
+                     show_default=False),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Stop after this many records.", show_default=False),
+    ] = None,
+) -> None:
+    """Measure the engine on a labeled file: precision, recall, F1 per category."""
+    try:
+        from qinglang.eval.report import render_text
+        from qinglang.eval.run import evaluate
+    except ImportError as exc:
+        _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
+    with _reported():
+        engine = make_engine(pack)
+        report = evaluate(engine, labeled, label_map=label_map, limit=limit)
+    if as_json:
+        sys.stdout.buffer.write(
+            orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        )
+        sys.stdout.flush()
+        return
+    rendered = render_text(report)
+    sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def train(
+    files: Annotated[
+        list[str], typer.Argument(help="Labeled training files (.jsonl, .csv or .parquet).")
+    ],
+    out: Annotated[
+        str, typer.Option("-o", "--out", help="Directory to write the model artifact to.")
+    ],
+    dev: Annotated[
+        str | None,
+        typer.Option("--dev", help="Separate dev file; default: hold out part of the training rows.",
+                     show_default=False),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the split and the fit.")] = 0,
+    name: Annotated[str, typer.Option("--name", help="Model name, stamped on verdicts.")] = "qinglang-clf",
+    model_version: Annotated[
+        str, typer.Option("--model-version", help="Model version, stamped on verdicts.")
+    ] = "dev",
+    target_precision: Annotated[
+        float,
+        typer.Option("--target-precision", min=0.0, max=1.0,
+                     help="Precision the per-category thresholds aim for on dev."),
+    ] = 0.9,
+    label_map: Annotated[
+        str | None,
+        typer.Option("--label-map", help="YAML map from dataset labels to category codes.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Train the learned classifier on labeled files and write its artifact and model card."""
+    try:
+        from qinglang.learn.train import train_main
+    except ImportError as exc:
+        _fail(errors.BAD_OPTION, f"training is not available in this installation ({exc})")
+    with _reported():
+        status = train_main(files, dev, out, seed, name, model_version, target_precision, label_map)
+    raise typer.Exit(status)
+
+
+# --- version ------------------------------------------------------------------------
+
+
+@app.command()
+def version(
+    pack: PackOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print versions as JSON.")] = False,
+) -> None:
+    """Show the package, engine and policy pack versions (they stamp every verdict)."""
+    with _reported():
+        engine = make_engine(pack)
+    versions = dict(engine.versions)
+    if as_json:
+        sys.stdout.buffer.write(
+            orjson.dumps({"qinglang": __version__, **versions},
+                         option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        )
+        sys.stdout.flush()
+        return
+    lines = [f"qinglang {__version__}", f"engine   {versions.get('engine', '?')}"]
+    packs = versions.get("packs") or {}
+    paths = {p.name: p.path for p in getattr(engine, "packs", []) if hasattr(p, "name")}
+    for name, ver in sorted(packs.items()):
+        where = f"  ({paths[name]})" if name in paths else ""
+        lines.append(f"pack     {name}@{ver}{where}")
+    for key in sorted(k for k in versions if k not in ("engine", "packs")):
+        lines.append(f"{key:<8} {versions[key]}")
+    typer.echo("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Rendering for people: the explanation of one verdict and the summary of a scan."""

@@ -1,0 +1,40 @@
+"""The docs name every error code and every command option, so they cannot drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+
+from qinglang import errors
+from qinglang.cli import app
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_schema_lists_every_error_code() -> None:
+    text = (DOCS / "verdict-schema.md").read_text(encoding="utf-8")
+    for value in vars(errors).values():
+        if isinstance(value, errors.ErrorCode):
+            assert f"| `{value.code}` | {value.title} |" in text, value.code
+
+
+COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+
+def test_every_command_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert set(COMMANDS) == {"scan", "explain", "eval", "train", "version"}
+    for name in COMMANDS:
+        assert f"## `qinglang {name}`" in text
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_option_is_documented(command: str) -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    section = text.split(f"## `qinglang {command}`", 1)[1].split("\n## ", 1)[0]
+    options = [o for p in COMMANDS[command].params for o in p.opts if o.startswith("--")]
+    assert options, command
+    for option in options:
+        assert option in section, f"{command} {option} is not in docs/cli.md"
