@@ -1,0 +1,40 @@
+"""Email addresses.
+
+Canonical value: ``email:<local>@<domain>``, lowercased (providers treat addresses
+case-insensitively in practice, and clustering needs one spelling). The domain must
+end in a real public suffix. Obfuscated at-signs ``(at)``, ``[at]``, ``{at}`` and
+艾特 are read as ``@`` (``detail.obfuscated`` true). QQ mail addresses also give a
+``qq:`` entity (see :mod:`qinglang.entities.qq`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qinglang.entities.base import Found
+from qinglang.entities.psl import split_host
+from qinglang.text.offsets import NormalizedText
+
+_AT = r"(?P<at>@|\s?(?:\(at\)|\[at\]|\{at\}|艾特)\s?)"
+_EMAIL_RE = re.compile(
+    r"(?<![a-z0-9._%+\-])"
+    r"(?P<local>[a-z0-9_](?:[a-z0-9._%+\-]{0,62}[a-z0-9_])?)"
+    + _AT
+    + r"(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})"
+    r"(?![a-z0-9\-_])"
+)
+
+
+def extract(nt: NormalizedText) -> list[Found]:
+    text = nt.text
+    if "@" not in text and "at)" not in text and "at]" not in text and "at}" not in text \
+            and "艾特" not in text:
+        return []
+    out: list[Found] = []
+    for m in _EMAIL_RE.finditer(text):
+        local, domain = m.group("local"), m.group("domain")
+        if ".." in local or split_host(domain) is None:
+            continue
+        detail = None if m.group("at") == "@" else {"obfuscated": True}
+        out.append(Found("email", f"email:{local}@{domain}", m.start(), m.end(), detail))
+    return out

@@ -1,0 +1,208 @@
+"""URLs and domains, including bare and obfuscated ones.
+
+Canonical values:
+
+* ``url:<scheme>://<host>[:port]<path>``: the host lowercased, the default port
+  dropped, an empty path written ``/``, the path, query and fragment kept in the
+  author's case (short links are case-sensitive) when the original text can be
+  read back, and trailing sentence punctuation removed. Defanged ``hxxp(s)`` is read
+  as ``http(s)``. A bare host followed by a path (``abc123.cn/xyz``) gives
+  ``url:http://abc123.cn/xyz`` with ``detail.bare`` true.
+* ``domain:<registrable domain>`` (``domain:example.co.uk`` for
+  ``www.example.co.uk``) via the bundled public suffix list; ``detail.host`` holds
+  the full host when it differs. Sources: every URL host, bare hosts
+  (``www.abc.com``, ``abc123.cn``), and obfuscated dots (``abc点com``, ``abc dot com``,
+  ``abc(.)com``, ``abc[.]com``, ``abc。com``) with ``detail.obfuscated`` true.
+
+Bare hosts need a real public suffix and are further restricted because normalized
+text is lowercase and sentences often lack a space after the period: suffixes that
+are file extensions or English words (``report.zip``, ``it.is``, ``readme.md``) and
+long suffixes outside a short list (``hello.world``) count only with ``www.`` or a
+path. Digits-only names with an exchange suffix (``600519.sh``, ``00700.hk``) are
+stock codes. Hosts right after ``@`` are mail domains and are left to the email
+extractor. Obfuscated domains accept only a short list of suffixes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qinglang.entities.base import Found, data_set, original_cased
+from qinglang.entities.psl import split_host
+from qinglang.text.offsets import NormalizedText
+
+_STOP_CHARS = r"\s<>\"'`\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_LBL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
+
+_SCHEME_RE = re.compile(
+    r"(?<![a-z0-9])(?P<scheme>h(?:tt|xx)ps?|ftp)://"
+    rf"(?P<host>{_LBL}(?:\.{_LBL})*|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    rf"(?P<rest>[/?#][^{_STOP_CHARS}]*)?"
+)
+_BARE_RE = re.compile(
+    rf"(?<![a-z0-9\-_.@/:%])(?P<host>(?:{_LBL}\.)+[a-z]{{2,24}})"
+    r"(?::(?P<port>[0-9]{2,5}))?"
+    rf"(?P<rest>/[^{_STOP_CHARS}]*)?"
+    r"(?![a-z0-9\-_@])"
+)
+_ODOT = (
+    r"(?:\s*(?:点|。|\(\.\)|\[\.\]|\{\.\}|<\.>|\(点\)|\[点\]|\(dot\)|\[dot\]|\{dot\})\s*"
+    r"|\s+dot\s+|\s+\.\s+)"
+)
+_ODOT_RE = re.compile(_ODOT)
+_OBF_RE = re.compile(
+    rf"(?<![a-z0-9\-_.@])(?P<host>{_LBL}(?:(?:{_ODOT}|\.){_LBL}){{1,4}})(?![a-z0-9\-_])"
+)
+_DOT_LETTER = re.compile(r"\.[a-z]")
+_IPV4_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
+_TRAILING = ".,;:!?'\")]}>*"
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
+
+_DENY = data_set("bare_tld_deny.txt")
+_LONG_OK = data_set("bare_tld_long_ok.txt")
+_OBF_TLDS = data_set("obf_tlds.txt")
+_STOCK_SUFFIXES = data_set("stock_suffixes.txt")
+
+
+def _trim_rest(rest: str) -> str:
+    """Drop sentence punctuation glued to the end of a URL; keep balanced brackets."""
+    while rest and rest[-1] in _TRAILING:
+        if rest[-1] == ")" and rest.count("(") >= rest.count(")"):
+            break
+        rest = rest[:-1]
+    return rest
+
+
+def _domain(host: str, s: int, e: int, extra: dict[str, object] | None = None) -> Found | None:
+    parts = split_host(host)
+    if parts is None:
+        return None
+    detail: dict[str, object] = dict(extra or {})
+    if host != parts.registrable:
+        detail["host"] = host
+    return Found("domain", "domain:" + parts.registrable, s, e, detail or None)
+
+
+def _bare_ok(host: str, has_path: bool) -> bool:
+    parts = split_host(host)
+    if parts is None:
+        return False
+    name = parts.registrable[: -len(parts.suffix) - 1]
+    if name.isdigit() and parts.suffix in _STOCK_SUFFIXES:
+        return False
+    if has_path or host.startswith("www."):
+        return True
+    suffix = parts.suffix
+    if "." in suffix:  # com.cn, co.uk: never an accident
+        return True
+    if suffix in _DENY:
+        return False
+    return len(suffix) <= 3 or suffix in _LONG_OK
+
+
+def _url_value(nt: NormalizedText, scheme: str, host: str, port: str | None,
+               rs: int, rend: int) -> str:
+    rest = nt.text[rs:rend]
+    if rest:
+        rest = original_cased(nt, rs, rend) or rest
+        if rest[0] in "?#":
+            rest = "/" + rest
+    else:
+        rest = "/"
+    netloc = host if not port or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    return f"url:{scheme}://{netloc}{rest}"
+
+
+def _scheme_urls(nt: NormalizedText, out: list[Found]) -> list[tuple[int, int]]:
+    text = nt.text
+    spans: list[tuple[int, int]] = []
+    for m in _SCHEME_RE.finditer(text):
+        scheme = m.group("scheme").replace("xx", "tt")
+        host = m.group("host").strip(".")
+        if m.group("rest") is not None:
+            rs = m.start("rest")
+            rest = _trim_rest(m.group("rest"))
+        else:
+            rs, rest = m.end(), ""
+        end = rs + len(rest)
+        detail: dict[str, object] | None = None
+        if _IPV4_RE.fullmatch(host):
+            detail = {"ip": True}
+        elif "." not in host and not host.startswith("["):
+            continue  # "http://localhost" style: not an internet address
+        out.append(Found("url", _url_value(nt, scheme, host, m.group("port"), rs, end),
+                         m.start(), end, detail))
+        spans.append((m.start(), end))
+        if detail is None:
+            d = _domain(host, *m.span("host"))
+            if d:
+                out.append(d)
+    return spans
+
+
+def _bare(nt: NormalizedText, out: list[Found], taken: list[tuple[int, int]]) -> None:
+    text = nt.text
+    for m in _BARE_RE.finditer(text):
+        s, e = m.span()
+        if any(s < te and ts < e for ts, te in taken):
+            continue
+        host = m.group("host")
+        rest = _trim_rest(m.group("rest") or "")
+        has_path = len(rest) > 1
+        if not _bare_ok(host, has_path):
+            continue
+        d = _domain(host, *m.span("host"))
+        if d is None:
+            continue
+        out.append(d)
+        if has_path:
+            rs = m.start("rest")
+            value = _url_value(nt, "http", host, m.group("port"), rs, rs + len(rest))
+            out.append(Found("url", value, s, rs + len(rest), {"bare": True}))
+
+
+#: Cheap test for an obfuscated dot, one scan. 点 and 。 are common in plain Chinese,
+#: so they count only after an ASCII letter or digit (one space allowed) and before a
+#: letter; the other marks are rare in plain text. Every alternative starts with a
+#: literal so the engine can skip ahead.
+_OBF_GATE_RE = re.compile(
+    r"点(?:(?<=[a-z0-9]点)|(?<=[a-z0-9] 点)) ?[a-z]"
+    r"|。(?:(?<=[a-z0-9]。)|(?<=[a-z0-9] 。)) ?[a-z]"
+    r"|dot|\(\.\)|\[\.\]|\{\.\}|<\.>| \. "
+)
+
+
+def _has_obfuscation(text: str) -> bool:
+    return _OBF_GATE_RE.search(text) is not None
+
+
+def _obfuscated(nt: NormalizedText, out: list[Found], taken: list[tuple[int, int]]) -> None:
+    text = nt.text
+    for m in _OBF_RE.finditer(text):
+        s, e = m.span()
+        raw = m.group("host")
+        if not _ODOT_RE.search(raw):  # plain dots only: a bare domain, handled above
+            continue
+        if any(s < te and ts < e for ts, te in taken):
+            continue
+        labels = [label for part in _ODOT_RE.split(raw) for label in part.split(".")]
+        if labels[-1] not in _OBF_TLDS:
+            continue
+        host = ".".join(labels)
+        d = _domain(host, s, e, {"obfuscated": True})
+        if d:
+            out.append(d)
+
+
+def extract(nt: NormalizedText) -> list[Found]:
+    text = nt.text
+    out: list[Found] = []
+    taken: list[tuple[int, int]] = []
+    if "://" in text:
+        taken = _scheme_urls(nt, out)
+    if _DOT_LETTER.search(text):
+        _bare(nt, out, taken)
+    if _has_obfuscation(text):
+        _obfuscated(nt, out, taken + [(f.nstart, f.nend) for f in out])
+    return out
