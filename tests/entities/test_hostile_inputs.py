@@ -1,8 +1,7 @@
-"""Extraction stays cheap: plain posts cost microseconds, hostile inputs stay linear.
+"""Hostile inputs stay linear: no extractor regex backtracks catastrophically.
 
-The bounds are loose (shared CI machines are noisy); they catch a gate that stopped
-working or a regex that backtracks, not small regressions. ``bench_entities.py``
-prints the real figures.
+The 2-second bound on a 10k-character input is a guard against ReDoS, not a speed
+target (speed lives in benchmarks/; ``bench_entities.py`` prints per-extractor figures).
 """
 
 from __future__ import annotations
@@ -10,23 +9,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from bench_entities import PLAIN
 
 from qinglang.entities import extract_entities
 from qinglang.text.offsets import NormalizedText
-
-
-def test_plain_posts_are_cheap() -> None:
-    nts = [NormalizedText.identity(p.lower()) for p in PLAIN]
-    best = float("inf")
-    for _ in range(5):
-        t = time.process_time()
-        for _ in range(50):
-            for nt in nts:
-                extract_entities(nt, "text")
-        best = min(best, (time.process_time() - t) / (50 * len(nts)) * 1e6)
-    assert best < 150, f"{best:.1f} µs/post"
-
 
 HOSTILE = [
     "1 " * 5000,
