@@ -1,10 +1,17 @@
 import pytest
 
-from qinglang.detect.matcher import TermMatcher
+from qinglang.detect.matcher import BACKENDS, TermMatcher, default_backend
+
+AVAILABLE = [b for b in BACKENDS if b == "pyahocorasick" or default_backend() == "hyperscan"]
 
 
-def _matcher(*terms: str) -> TermMatcher:
-    m = TermMatcher()
+@pytest.fixture(params=AVAILABLE)
+def backend(request) -> str:
+    return request.param
+
+
+def _matcher(*terms: str, backend: str | None = None) -> TermMatcher:
+    m = TermMatcher(backend)
     for t in terms:
         m.add(t)
     m.build()
@@ -24,21 +31,38 @@ def _matcher(*terms: str) -> TermMatcher:
         (("vip群",), "xvip群", [("vip群", 1, 5, False)]),
         (("贷款",), "", []),
         (("贷款",), "股票", []),
+        (("微信", "加微信"), "请加微信abc", [("微信", 2, 4, True), ("加微信", 1, 4, True)]),
+        (("dm me",), "pls dm me now", [("dm me", 4, 9, True)]),
+        (("€",), "100€ x €", [("€", 3, 4, True), ("€", 7, 8, True)]),
     ],
 )
-def test_find(terms, text, expected):
-    m = _matcher(*terms)
+def test_find(terms, text, expected, backend):
+    m = _matcher(*terms, backend=backend)
     got = [(m.terms[tid].text, s, e, b) for tid, s, e, b in m.find(text)]
     assert sorted(got) == sorted(expected)
 
 
-def test_add_is_idempotent():
-    m = TermMatcher()
+def test_add_is_idempotent(backend):
+    m = TermMatcher(backend)
     assert m.add("贷款") == m.add("贷款")
     assert len(m.terms) == 1
 
 
-def test_empty_matcher_finds_nothing():
-    m = TermMatcher()
+def test_empty_matcher_finds_nothing(backend):
+    m = TermMatcher(backend)
     m.build()
     assert m.find("anything") == []
+
+
+def test_backends_agree_on_mixed_text():
+    if len(AVAILABLE) < 2:
+        pytest.skip("hyperscan is not installed on this platform")
+    terms = ("贷款", "款", "vip群", "dm", "加微信", "微信", "é")
+    text = "dm 我: VIP群 加微信 小额贷款 café dm"
+    got = [sorted(_matcher(*terms, backend=b).find(text.lower())) for b in AVAILABLE]
+    assert got[0] == got[1]
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError):
+        TermMatcher("nope")

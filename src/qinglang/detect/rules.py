@@ -56,37 +56,53 @@ class Requirement:
     terms: frozenset[int]
     entities: frozenset[str]
 
+    def _present(self, ctx: PostContext) -> list[int]:
+        """Term ids of this requirement that occur in the post.
+
+        Walks whichever side is smaller: a post has a handful of occurring terms while
+        a word list may hold hundreds, so this is O(occurring terms) in practice.
+        """
+        occ = ctx.occ
+        terms = self.terms
+        if len(occ) <= len(terms):
+            return [tid for tid in occ if tid in terms]
+        return [tid for tid in terms if tid in occ]
+
     def spans(self, ctx: PostContext, word: bool, fields: frozenset[int] | None, limit: int) -> list[Span]:
         out: list[Span] = []
-        for tid in self.terms:
-            for fi, s, e, bounded in ctx.occ.get(tid, ()):
-                if word and not bounded:
-                    continue
-                if fields is not None and fi not in fields:
-                    continue
-                out.append((fi, s, e, ""))
-                if len(out) >= limit:
-                    return out
-        for etype in self.entities:
-            for fi, ent in ctx.ents.get(etype, ()):
-                if fields is not None and fi not in fields:
-                    continue
-                out.append((fi, ent.nstart, ent.nend, ent.value))
-                if len(out) >= limit:
-                    return out
+        if self.terms and ctx.occ:
+            for tid in self._present(ctx):
+                for fi, s, e, bounded in ctx.occ[tid]:
+                    if word and not bounded:
+                        continue
+                    if fields is not None and fi not in fields:
+                        continue
+                    out.append((fi, s, e, ""))
+                    if len(out) >= limit:
+                        return out
+        if self.entities and ctx.ents:
+            for etype in self.entities:
+                for fi, ent in ctx.ents.get(etype, ()):
+                    if fields is not None and fi not in fields:
+                        continue
+                    out.append((fi, ent.nstart, ent.nend, ent.value))
+                    if len(out) >= limit:
+                        return out
         return out
 
     def distinct(self, ctx: PostContext, word: bool, fields: frozenset[int] | None) -> set[object]:
         seen: set[object] = set()
-        for tid in self.terms:
-            for fi, _s, _e, bounded in ctx.occ.get(tid, ()):
-                if (not word or bounded) and (fields is None or fi in fields):
-                    seen.add(tid)
-                    break
-        for etype in self.entities:
-            for fi, ent in ctx.ents.get(etype, ()):
-                if fields is None or fi in fields:
-                    seen.add(ent.value)
+        if self.terms and ctx.occ:
+            for tid in self._present(ctx):
+                for fi, _s, _e, bounded in ctx.occ[tid]:
+                    if (not word or bounded) and (fields is None or fi in fields):
+                        seen.add(tid)
+                        break
+        if self.entities and ctx.ents:
+            for etype in self.entities:
+                for fi, ent in ctx.ents.get(etype, ()):
+                    if fields is None or fi in fields:
+                        seen.add(ent.value)
         return seen
 
 
