@@ -1,4 +1,8 @@
-"""Golden-file comparison; set QL_UPDATE_GOLDEN=1 to rewrite the files after a deliberate change."""
+"""Golden-file comparison for rendered output.
+
+After a deliberate change, regenerate with ``QINGLANG_UPDATE_GOLDEN=1 pytest`` and
+review the diff. A missing golden file is an error under CI.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def assert_golden(name: str, actual: str) -> None:
     path = GOLDEN / name
-    if os.environ.get("QL_UPDATE_GOLDEN") == "1" or not path.exists():
+    if os.environ.get("QINGLANG_UPDATE_GOLDEN") == "1" or not path.exists():
         if os.environ.get("CI") and not path.exists():
             raise AssertionError(f"golden file {path} is missing")
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,15 +6,11 @@ Regenerate the golden file after an intended change with
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from rich.console import Console
 
+from golden_util import assert_golden
 from qinglang.model import CategoryScore, Entity, Hit, Verdict
 from qinglang.render.explain import SPAN_STYLE, build_explanation, explain_text
-
-GOLDEN = Path(__file__).parent.parent / "golden"
 
 TEXT = "老师带单，今天必漲停！\n加薇❤：abc12345，进VIP群。600519 明天还有"
 TITLE = "内部消息"
@@ -61,13 +57,6 @@ TITLES = {
 }
 
 
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("QINGLANG_UPDATE_GOLDEN"):
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8")
-
-
 def test_spans_point_at_the_original_text() -> None:
     v = golden_verdict()
     fields = {"text": TEXT, "title": TITLE}
@@ -80,12 +69,12 @@ def test_spans_point_at_the_original_text() -> None:
 
 def test_explain_golden() -> None:
     text = explain_text(golden_verdict(), {"text": TEXT, "title": TITLE}, titles=TITLES)
-    check_golden("explain_flagged.txt", text)
+    assert_golden("explain_flagged.txt", text)
 
 
 def test_explain_not_flagged_golden() -> None:
     v = Verdict("n1", [], "none", False, [], [], {"engine": "qinglang-0.1.0", "packs": {"zh": "0.3.0"}})
-    check_golden("explain_clean.txt", explain_text(v))
+    assert_golden("explain_clean.txt", explain_text(v))
 
 
 def test_without_fields_the_span_alone_is_shown() -> None:
