@@ -16,7 +16,7 @@ setup-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
 demo: setup
-	$(BIN)/qinglang scan --sample -o -
+	$(BIN)/qinglang scan --sample -o sample-verdicts.jsonl
 
 test: setup-test
 	$(BIN)/ruff check src tests benchmarks
