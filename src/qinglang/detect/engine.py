@@ -187,7 +187,7 @@ class Engine:
         ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout)
         for ri in sorted(candidates):
             rule = self.rules[ri]
-            if not rule.applies_to(post.lang):
+            if not rule.applies_to(post.lang) or not rule.may_fire(occ, ents_by_type):
                 continue
             spans = rule.evaluate(ctx, names)
             if spans is None:

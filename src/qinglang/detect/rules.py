@@ -57,16 +57,13 @@ class Requirement:
     entities: frozenset[str]
 
     def _present(self, ctx: PostContext) -> list[int]:
-        """Term ids of this requirement that occur in the post.
+        """Term ids of this requirement that occur in the post, in order of appearance.
 
-        Walks whichever side is smaller: a post has a handful of occurring terms while
-        a word list may hold hundreds, so this is O(occurring terms) in practice.
+        Walks the post's occurrences (a handful) rather than the word list (possibly
+        hundreds), and keeps evidence in the order a reader meets it.
         """
-        occ = ctx.occ
         terms = self.terms
-        if len(occ) <= len(terms):
-            return [tid for tid in occ if tid in terms]
-        return [tid for tid in terms if tid in occ]
+        return [tid for tid in ctx.occ if tid in terms]
 
     def spans(self, ctx: PostContext, word: bool, fields: frozenset[int] | None, limit: int) -> list[Span]:
         out: list[Span] = []
@@ -120,6 +117,22 @@ class CompiledCondition:
         self.min = minimum
         self.pattern = pattern
         self.source = source
+
+    def necessary(self) -> list[Requirement]:
+        """Requirements each of which must meet the post for this condition to hold."""
+        if self.kind == "regex":
+            return []
+        if self.kind in ("all", "near"):
+            return list(self.reqs)
+        return [self.triggers_req()]
+
+    def triggers_req(self) -> Requirement:
+        terms: set[int] = set()
+        ents: set[str] = set()
+        for r in self.reqs:
+            terms |= r.terms
+            ents |= r.entities
+        return Requirement(frozenset(terms), frozenset(ents))
 
     def triggers(self) -> tuple[frozenset[int], frozenset[str]] | None:
         """Terms/entities of which at least one must occur for this to hold (None: any post)."""
@@ -205,6 +218,22 @@ class CompiledRule:
     per_field: bool
     suppress: frozenset[str] = frozenset()
     is_allow: bool = False
+    #: (terms, entity types) pairs, each of which the post must meet (see ``may_fire``)
+    needs: list[tuple[frozenset[int], frozenset[str]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.needs = [(r.terms, r.entities) for c in self.when for r in c.necessary()]
+
+    def may_fire(self, occ: dict[int, object], ents: dict[str, object]) -> bool:
+        """Cheap necessary check: every ``when`` condition's requirements occur somewhere.
+
+        Set operations in C, run before any span is collected; most candidate rules
+        of a benign finance post stop here.
+        """
+        for terms, etypes in self.needs:
+            if terms.isdisjoint(occ) and etypes.isdisjoint(ents):
+                return False
+        return True
 
     def applies_to(self, lang: str | None) -> bool:
         return not self.langs or lang is None or lang in self.langs
