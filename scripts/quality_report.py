@@ -83,7 +83,7 @@ def main() -> int:
                    f"{g.get('flagged', 0)} of {g.get('rows', 0):,} flagged ({_pct(rate)}); with an expected "
                    f"category {_pct(cat)} | {'yes' if rate > 0.85 and (cat or 0) > 0.85 else 'no'} |")
     out += [""]
-    for name, r in reports.items():
+    for r in reports.values():
         out += ["", render_markdown(r, heading_level=2, timing=False).rstrip(), ""]
     args.out.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
