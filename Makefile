@@ -19,8 +19,8 @@ demo: setup
 	$(BIN)/qinglang scan --sample -o sample-verdicts.jsonl
 
 test: setup-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 lint: setup-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
