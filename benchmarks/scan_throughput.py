@@ -3,8 +3,10 @@
 Usage:
     python benchmarks/scan_throughput.py [--posts 200000] [--repeat 3] [--from FILE.jsonl]
 
-Without ``--from`` it generates a mixed corpus from project-written fragments
-(benign finance talk, news-like sentences, and suspicious posts with evasion forms);
+Without ``--from`` it generates a stream from project-written fragments (benign
+finance talk, everyday posts, news-like sentences) where ``--suspicious`` of the
+posts (default 5%, far above real prevalence) also carry illegal-finance fragments
+with evasion forms and identifiers that vary per post;
 with ``--from`` it replays the ``text`` of a JSONL file (e.g. a development-data
 file) until ``--posts`` rows. Each pass runs in this one process pinned to one CPU.
 Reported per pass: posts/s and MB/s; the figure that matters is the ratio of the
@@ -36,6 +38,9 @@ BENIGN = [
     "周末去爬山，天气很好，拍了很多照片。",
     "新能源汽车销量继续增长，产业链公司业绩分化。",
     "投资有风险，入市需谨慎。本文不构成任何投资建议。",
+    "今晚的比赛太精彩了，最后三分钟连进两球！",
+    "推荐一家小店，牛肉面18元一碗，味道很正宗。",
+    "孩子期末考试考了95分，奖励他去游乐园。",
     "Bitcoin dipped 3% overnight as traders priced in the rate decision.",
     "Our quarterly report is out: revenue grew 12% year over year.",
     "Just finished reading a book on index funds, highly recommend it.",
@@ -43,31 +48,45 @@ BENIGN = [
     "某持牌消费金融公司产品年化利率7.2%-18%，具体以审批为准，贷款有风险，借款需谨慎。",
     "港股恒生指数收涨1.2%，科技股领涨。",
 ]
+# {phone} {handle} {qq} {code} {wallet_n} are filled per post, so identifiers vary as in real traffic
 SUSPICIOUS = [
-    "老师带单，今日牛股600519必涨，进VIP群加薇❤信：a b c 1 2 3",
-    "黑户可贷，征信花也能贷，包下款！联系扣扣 1 2 3 4 5 6 7 8",
+    "老师带单，今日牛股{code}必涨，进VIP群加薇❤信：{spaced_handle}",
+    "黑户可贷，征信花也能贷，包下款！联系扣扣 {qq}",
     "日结兼职，刷单返利，日收益3%，拉人头有奖励，详情私信",
-    "U商承兑，USDT高价回收，加飞机 @otc_fast_2024",
-    "信用卡套现、代还、提额，手续费低，电话138 0013 8000",
-    "代理维权，全额退保，停息挂账，成功再收费，VX:tuibao888",
+    "U商承兑，USDT高价回收，加飞机 @{handle}",
+    "信用卡套现、代还、提额，手续费低，电话{phone}",
+    "代理维权，全额退保，停息挂账，成功再收费，VX:{handle}",
     "您好，我是贷款专员，无抵押快速放款，需先交保证金解冻金，请下载APP",
-    "Send 1 ETH to 0x52908400098527886E0F7030069857D2E4169EE7 and get 2 ETH back! Giveaway live",
-    "100x gem presale now, DM me for signals, join t.me/pump_signals_vip",
-    "Rendimento garantito del 5% al mese, contattami su WhatsApp +39 347 123 4567",
-    "荐股群免费进，內幕消息，穩賺不賠，ｗｘ：ｓｔｏｃｋ８８８",
+    "Send 1 ETH and get 2 ETH back! Giveaway live, claim at {handle}-eth.com",
+    "100x gem presale now, DM me for signals, join t.me/{handle}",
+    "Rendimento garantito del 5% al mese, contattami su WhatsApp +39 347 {n7}",
+    "荐股群免费进，內幕消息，穩賺不賠，ｗｘ：{handle}",
     "某某银行要倒闭了，快去取钱！内部消息明天冻结存款",
 ]
+CODES = ["600519", "000001", "300750", "601318", "002594", "688981"]
 
 
-def generate(n: int, seed: int = 7) -> list[dict]:
+def _fill(template: str, rnd: random.Random) -> str:
+    handle = "".join(rnd.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(5)) + str(rnd.randrange(100, 9999))
+    return template.format(
+        code=rnd.choice(CODES),
+        handle=handle,
+        spaced_handle=" ".join(handle),
+        qq=str(rnd.randrange(10_000_000, 999_999_999)),
+        phone=f"13{rnd.randrange(0, 10)} {rnd.randrange(1000, 9999)} {rnd.randrange(1000, 9999)}",
+        n7=f"{rnd.randrange(100, 999)} {rnd.randrange(1000, 9999)}",
+    )
+
+
+def generate(n: int, suspicious: float = 0.05, seed: int = 7) -> list[dict]:
+    """A stream of posts: ``suspicious`` of them carry one or more illegal-finance fragments."""
     rnd = random.Random(seed)
     rows = []
     for i in range(n):
-        k = rnd.choice((1, 1, 2, 3))
-        pool = SUSPICIOUS if rnd.random() < 0.2 else BENIGN
-        parts = [rnd.choice(pool) for _ in range(k)]
-        if rnd.random() < 0.3:
-            parts.append(rnd.choice(BENIGN))
+        parts = [rnd.choice(BENIGN) for _ in range(rnd.choice((1, 1, 2, 3)))]
+        if rnd.random() < suspicious:
+            for _ in range(rnd.choice((1, 1, 2))):
+                parts.insert(rnd.randrange(len(parts) + 1), _fill(rnd.choice(SUSPICIOUS), rnd))
         rows.append({"id": f"b{i}", "text": " ".join(parts), "account_id": f"acct{rnd.randrange(n // 10 + 1)}"})
     return rows
 
@@ -95,7 +114,9 @@ def parse_only(path: Path, loads) -> float:
 def full_scan(path: Path, engine, out: Path) -> tuple[float, int, int]:
     from qinglang.io.readers import read_records
     from qinglang.io.writers import open_writer
-    from qinglang.scan import scan_records
+    from qinglang.scan import scan_records, tune_gc_for_batch
+
+    tune_gc_for_batch()  # as `qinglang scan` does
 
     t0 = time.perf_counter()
     n = flagged = 0
@@ -113,6 +134,8 @@ def main() -> int:
     ap.add_argument("--posts", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--from", dest="src", type=Path)
+    ap.add_argument("--suspicious", type=float, default=0.05,
+                    help="share of generated posts carrying illegal-finance fragments (default 0.05)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -120,7 +143,7 @@ def main() -> int:
 
     from qinglang.detect.engine import Engine
 
-    rows = replay(args.src, args.posts) if args.src else generate(args.posts)
+    rows = replay(args.src, args.posts) if args.src else generate(args.posts, args.suspicious)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "posts.jsonl"
         with src.open("wb") as fh:
@@ -141,7 +164,7 @@ def main() -> int:
     med = {k: statistics.median(r[k] for r in rounds) for k in ("json", "orjson", "scan")}
     n = len(rows)
     result = {
-        "corpus": str(args.src) if args.src else "generated (benchmarks/scan_throughput.py)",
+        "corpus": str(args.src) if args.src else f"generated, {args.suspicious:.0%} suspicious",
         "posts": n,
         "mb": round(size_mb, 1),
         "engine_load_s": round(load_s, 3),

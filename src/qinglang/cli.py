@@ -155,7 +155,7 @@ def scan(
     """Scan posts and write one verdict (or error record) per input record."""
     from qinglang.io.readers import read_records
     from qinglang.io.writers import open_writer
-    from qinglang.scan import ScanStats, scan_records
+    from qinglang.scan import ScanStats, scan_records, tune_gc_for_batch
 
     if sample and input is not None:
         _fail(errors.BAD_OPTION, "give either INPUT or --sample, not both")
@@ -172,6 +172,7 @@ def scan(
             source = input
         records = read_records(source, fmt=fmt.value if fmt else None)
         engine = make_engine(pack)
+        tune_gc_for_batch()
         _refuse_overwrite(source, output)
         writer = open_writer(output)
         stats = ScanStats()
@@ -337,10 +338,12 @@ def eval_(
     try:
         from qinglang.eval.report import render_text
         from qinglang.eval.run import evaluate
+        from qinglang.scan import tune_gc_for_batch
     except ImportError as exc:
         _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
     with _reported():
         engine = make_engine(pack)
+        tune_gc_for_batch()
         report = evaluate(engine, labeled, label_map=label_map, limit=limit)
     if as_json:
         sys.stdout.buffer.write(

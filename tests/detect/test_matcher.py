@@ -66,3 +66,12 @@ def test_backends_agree_on_mixed_text():
 def test_unknown_backend():
     with pytest.raises(ValueError):
         TermMatcher("nope")
+
+
+def test_find_into_groups_by_term(backend):
+    m = _matcher("微信", "贷款", backend=backend)
+    occ: dict = {}
+    m.find_into("加微信，贷款，微信", 0, occ)
+    m.find_into("贷款", 1, occ)
+    by_text = {m.terms[tid].text: v for tid, v in occ.items()}
+    assert by_text == {"微信": [(0, 1, 3, True), (0, 7, 9, True)], "贷款": [(0, 4, 6, True), (1, 0, 2, True)]}

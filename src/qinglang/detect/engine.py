@@ -149,7 +149,7 @@ class Engine:
     def _analyze(self, post: Post) -> _PostState:
         """Normalize, extract, match and evaluate candidate rules for one post."""
         normalize = self.normalizer.normalize
-        find = self.matcher.find
+        find_into = self.matcher.find_into
         names: list[str] = []
         norms: list[NormalizedText] = []
         occ: dict[int, list[tuple[int, int, int, bool]]] = {}
@@ -159,12 +159,7 @@ class Engine:
             nt = normalize(raw)
             names.append(name)
             norms.append(nt)
-            for tid, s, e, bounded in find(nt.text):
-                lst = occ.get(tid)
-                if lst is None:
-                    occ[tid] = [(fi, s, e, bounded)]
-                else:
-                    lst.append((fi, s, e, bounded))
+            find_into(nt.text, fi, occ)
             found = extract_entities(nt, name)
             if found:
                 entities.extend(found)

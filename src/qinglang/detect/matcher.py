@@ -120,6 +120,36 @@ class TermMatcher:
             out.append((tid, start, end, bounded))
         return out
 
+    def find_into(self, text: str, field: int, occ: dict[int, list[tuple[int, int, int, bool]]]) -> None:
+        """Add every occurrence in ``text`` to ``occ`` as ``term id -> [(field, start, end, bounded)]``.
+
+        The engine's hot path: one loop from the backend's matches straight into the
+        per-post index, instead of building an occurrence list first.
+        """
+        if self._built is None:
+            self.build()
+        if not self.terms or not text:
+            return
+        if self.backend == "hyperscan":
+            spans = self._find_hyperscan(text)
+        else:
+            spans = [(tid, end + 1 - len(self.terms[tid].text), end + 1) for end, tid in self._built.iter(text)]
+        if not spans:
+            return
+        n = len(text)
+        terms = self.terms
+        for tid, start, end in spans:
+            term = terms[tid]
+            bounded = not (
+                (term.bound_start and start > 0 and _is_word_char(text[start - 1]))
+                or (term.bound_end and end < n and _is_word_char(text[end]))
+            )
+            lst = occ.get(tid)
+            if lst is None:
+                occ[tid] = [(field, start, end, bounded)]
+            else:
+                lst.append((field, start, end, bounded))
+
     def _find_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
         data = text.encode("utf-8")
         found: list[tuple[int, int]] = []

@@ -55,6 +55,12 @@ class PostContext:
 class Requirement:
     terms: frozenset[int]
     entities: frozenset[str]
+    #: entity types in a fixed order: iterating a set of strings would follow the
+    #: per-process hash seed and make evidence order differ between runs
+    entity_order: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entity_order", tuple(sorted(self.entities)))
 
     def _present(self, ctx: PostContext) -> list[int]:
         """Term ids of this requirement that occur in the post, in order of appearance.
@@ -78,7 +84,7 @@ class Requirement:
                     if len(out) >= limit:
                         return out
         if self.entities and ctx.ents:
-            for etype in self.entities:
+            for etype in self.entity_order:
                 for fi, ent in ctx.ents.get(etype, ()):
                     if fields is not None and fi not in fields:
                         continue
@@ -96,7 +102,7 @@ class Requirement:
                         seen.add(tid)
                         break
         if self.entities and ctx.ents:
-            for etype in self.entities:
+            for etype in self.entity_order:
                 for fi, ent in ctx.ents.get(etype, ()):
                     if fields is None or fi in fields:
                         seen.add(ent.value)
