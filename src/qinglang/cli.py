@@ -63,11 +63,31 @@ PackOption = Annotated[
 ]
 
 
-def make_engine(packs: list[str] | None = None) -> Engine:
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Learned model to combine with the rules: a model directory, or 'default' for the bundled one. "
+        "Default: rules only (see docs/model.md for why).",
+        show_default=False,
+    ),
+]
+
+ModeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        help="With --model: 'combined' (default), or 'model' to score with the model alone (for comparison).",
+        show_default=False,
+    ),
+]
+
+
+def make_engine(packs: list[str] | None = None, model: str | None = None, mode: str | None = None) -> Engine:
     """Build the engine (tests replace this with a fake)."""
     from qinglang.detect.engine import Engine
 
-    return Engine.from_options(packs or None)
+    return Engine.from_options(packs or None, model=model, mode=mode)
 
 
 def main() -> None:
@@ -132,6 +152,8 @@ def scan(
         ),
     ] = "-",
     pack: PackOption = None,
+    model: ModelOption = None,
+    mode: ModeOption = None,
     fmt: Annotated[
         InputFormat | None,
         typer.Option("--format", help="Input format, when the name does not tell (stdin).",
@@ -171,7 +193,7 @@ def scan(
             assert input is not None
             source = input
         records = read_records(source, fmt=fmt.value if fmt else None)
-        engine = make_engine(pack)
+        engine = make_engine(pack, model=model, mode=mode)
         tune_gc_for_batch()
         _refuse_overwrite(source, output)
         writer = open_writer(output)
@@ -258,6 +280,8 @@ def _print_summary(stats: Any, engine: Any, *, to_stderr: bool) -> None:
 def explain(
     text: Annotated[str, typer.Argument(help="The text to examine; - reads it from stdin.")],
     pack: PackOption = None,
+    model: ModelOption = None,
+    mode: ModeOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the verdict as JSON (docs/verdict-schema.md).")
     ] = False,
@@ -275,7 +299,7 @@ def explain(
     with _reported(EXIT_RECORD_ERRORS):
         post = post_from_mapping({"id": "-", "text": text, "lang": lang}, 1)
     with _reported():
-        engine = make_engine(pack)
+        engine = make_engine(pack, model=model, mode=mode)
     with _reported(EXIT_RECORD_ERRORS):
         verdict = engine.detect([post])[0]
     if as_json:
@@ -324,6 +348,8 @@ def eval_(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     pack: PackOption = None,
+    model: ModelOption = None,
+    mode: ModeOption = None,
     label_map: Annotated[
         str | None,
         typer.Option("--label-map", help="YAML map from dataset labels to category codes.",
@@ -342,7 +368,7 @@ def eval_(
     except ImportError as exc:
         _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
     with _reported():
-        engine = make_engine(pack)
+        engine = make_engine(pack, model=model, mode=mode)
         tune_gc_for_batch()
         report = evaluate(engine, labeled, label_map=label_map, limit=limit)
     if as_json:
@@ -401,11 +427,13 @@ def train(
 @app.command()
 def version(
     pack: PackOption = None,
+    model: ModelOption = None,
+    mode: ModeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print versions as JSON.")] = False,
 ) -> None:
     """Show the package, engine and policy pack versions (they stamp every verdict)."""
     with _reported():
-        engine = make_engine(pack)
+        engine = make_engine(pack, model=model, mode=mode)
     versions = dict(engine.versions)
     if as_json:
         sys.stdout.buffer.write(

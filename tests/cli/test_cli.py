@@ -32,7 +32,7 @@ VERSIONS = {"engine": "fake-1", "packs": {"test": "1"}}
 class FakeEngine:
     packs: ClassVar[list[Any]] = []
 
-    def __init__(self, packs: list[str] | None = None) -> None:
+    def __init__(self, packs: list[str] | None = None, **model_options: Any) -> None:
         self.pack_args = packs
 
     @property
@@ -319,7 +319,7 @@ def test_explain_invalid_text(fake: None) -> None:
 
 def test_explain_passes_packs(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    monkeypatch.setattr(cli, "make_engine", lambda packs: seen.append(packs) or FakeEngine())
+    monkeypatch.setattr(cli, "make_engine", lambda packs, **kw: seen.append(packs) or FakeEngine())
     runner.invoke(cli.app, ["explain", "x", "--pack", "a.yaml", "--pack", "b.yaml"])
     assert seen == [["a.yaml", "b.yaml"]]
 

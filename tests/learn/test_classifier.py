@@ -74,7 +74,7 @@ def test_top_features_add_up_to_the_logit(mini_trained: TrainResult) -> None:
     model = mini_trained.model
     text = "包下款"  # every n-gram occurs once: the contributions are the whole dot product
     j = model.labels.index("illegal_intermediary")
-    feats = model.top_features(text, "illegal_intermediary", k=100)
+    feats = model.top_features(text, "illegal_intermediary", k=100, min_chars=1)
     logit = float(model.decision_function([text])[0, j])
     negatives = logit - model.bias[j] - sum(c for _, c in feats)
     assert negatives <= 1e-4  # what is left is the n-grams that pushed the other way

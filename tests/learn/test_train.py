@@ -163,11 +163,11 @@ def test_choose_threshold_meets_target_precision() -> None:
     assert choose_threshold(scores[:10], np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0.9) == (0.5, "fallback")
 
 
-def test_combination_falls_back_to_noisy_or_without_rule_signal() -> None:
+def test_combination_falls_back_to_rules_without_rule_signal() -> None:
     y = np.array([1] * 10 + [0] * 30)
     prob = np.where(y == 1, 0.8, 0.1)
     params, how = fit_combination(np.zeros(40), prob, y)
-    assert params.kind == "noisy_or" and "does not vary" in how
+    assert params.kind == "rules" and "does not vary" in how
     rule = np.where(y == 1, 0.9, 0.0)
     rule[:3] = 0.0
     params, how = fit_combination(rule, prob, y)
@@ -202,3 +202,11 @@ def test_janitr_trains_a_useful_crypto_model(shared_data: Path, tmp_path: Path) 
     assert m["model"]["ap"] >= 0.9
     assert res.meta["shippable"] is True
     assert res.files[0].skipped["ambiguous (is_positive: null)"] > 1000
+
+
+def test_rules_kind_round_trips_and_returns_the_rule_score() -> None:
+    from qinglang.learn import CombineParams, combine
+
+    p = CombineParams.from_dict(CombineParams("rules").to_dict())
+    assert p.kind == "rules"
+    assert combine(0.3, 0.99, p) == 0.3

@@ -10,22 +10,34 @@ evidence back to the exact span of the original field.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qinglang import ENGINE_VERSION
+from qinglang import ENGINE_VERSION, errors
 from qinglang.detect.matcher import TermMatcher
 from qinglang.detect.rules import CompiledRule, PostContext, RuleCompiler, Span
 from qinglang.entities import extract_entities
+from qinglang.errors import QLError
 from qinglang.model import SEVERITY_RANK, CategoryScore, Entity, Hit, Post, Verdict
 from qinglang.policy.loader import CategoryInfo, Pack, load_packs, taxonomy
 from qinglang.text.normalize import Normalizer, default_normalizer
 from qinglang.text.offsets import NormalizedText
 
+if TYPE_CHECKING:
+    from qinglang.learn import TextClassifier
+
 #: at most this many evidence hits per rule in a verdict
 MAX_HITS_PER_RULE = 4
+#: n-grams shown as a model's evidence per flagged category
+MODEL_FEATURES = 5
+
+#: how an engine scores: rules alone, the learned model alone, or both combined
+MODES = ("rules", "model", "combined")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -41,6 +53,13 @@ class _PostState:
     timed_out: list[str] = field(default_factory=list)
 
 
+def _noisy_or(items: list[tuple[CompiledRule, list[Span]]]) -> float:
+    miss = 1.0
+    for rule, _ in items:
+        miss *= 1.0 - rule.score
+    return 1.0 - miss
+
+
 class Engine:
     """Scans batches of posts with policy packs and returns one Verdict per post."""
 
@@ -50,7 +69,23 @@ class Engine:
         *,
         normalizer: Normalizer | None = None,
         regex_timeout: float = 0.05,
+        model: TextClassifier | None = None,
+        mode: str | None = None,
     ) -> None:
+        """``model``: a learned classifier to combine with the rules (None: rules only).
+
+        ``mode``: "rules", "model" (the classifier alone, for comparison) or
+        "combined" (default when a model is given).
+        """
+        self.model = model
+        self.mode = mode or ("combined" if model is not None else "rules")
+        if self.mode not in MODES:
+            raise QLError(errors.BAD_OPTION, f"unknown engine mode '{self.mode}'", hint=", ".join(MODES))
+        if self.mode != "rules" and model is None:
+            raise QLError(errors.BAD_OPTION, f"mode '{self.mode}' needs a model")
+        if model is not None and not model.normalizer_matches():
+            log.warning("model %s %s was trained with a different normalizer; retrain it (docs/model.md)",
+                        model.name, model.version)
         self.packs = packs if packs is not None else load_packs()
         self.normalizer = normalizer or default_normalizer()
         self.regex_timeout = regex_timeout
@@ -66,10 +101,24 @@ class Engine:
             "engine": ENGINE_VERSION,
             "packs": {p.name: p.version for p in self.packs},
         }
+        if model is not None:
+            self._versions["model"] = {"name": model.name, "version": model.version, "mode": self.mode}
+            self._model_index = {c: j for j, c in enumerate(model.labels)}
 
     @classmethod
-    def from_options(cls, packs: list[str] | None = None) -> Engine:
-        return cls(load_packs(packs) if packs else None)
+    def from_options(cls, packs: list[str] | None = None, model: str | None = None,
+                     mode: str | None = None) -> Engine:
+        """Build from command-line style options.
+
+        ``model``: a model directory, "default" for the bundled model, or None for
+        rules only.
+        """
+        clf = None
+        if model is not None:
+            from qinglang.learn import TextClassifier, default_model
+
+            clf = default_model() if model == "default" else TextClassifier.load(model)
+        return cls(load_packs(packs) if packs else None, model=clf, mode=mode)
 
     # --- set-up -------------------------------------------------------------------
 
@@ -123,8 +172,16 @@ class Engine:
         return self.detect([Post(id=post_id, text=text, lang=lang)])[0]
 
     def detect(self, posts: Sequence[Post]) -> list[Verdict]:
-        """One verdict per post, in order."""
-        return [self._finish(self._analyze(p)) for p in posts]
+        """One verdict per post, in order.
+
+        With a model, every post of the batch is analyzed first so the classifier
+        runs once on the whole batch (its cost is per batch, not per post).
+        """
+        if self.model is None:
+            return [self._finish(self._analyze(p)) for p in posts]
+        states = [self._analyze(p) for p in posts]
+        probs = self.model.predict_proba(["\n".join(nt.text for nt in st.norms) for st in states])
+        return [self._finish(st, probs[i]) for i, st in enumerate(states)]
 
     def category_scores(self, posts: Sequence[Post]) -> list[dict[str, float]]:
         """Per post, the rules' noisy-or score per category before thresholds.
@@ -137,10 +194,7 @@ class Engine:
             state = self._analyze(p)
             scores: dict[str, float] = {}
             for code, items in self._by_category(state).items():
-                miss = 1.0
-                for rule, _ in items:
-                    miss *= 1.0 - rule.score
-                scores[code] = 1.0 - miss
+                scores[code] = _noisy_or(items)
             out.append(scores)
         return out
 
@@ -203,30 +257,58 @@ class Engine:
             by_cat.setdefault(rule.category, []).append((rule, spans))
         return by_cat
 
-    def _finish(self, state: _PostState) -> Verdict:
-        verdict = self._verdict(state)
+    def _finish(self, state: _PostState, probs: Any = None) -> Verdict:
+        verdict = self._verdict(state, probs)
         if state.timed_out:
             verdict.degraded = [f"regex timeout: {s}" for s in state.timed_out]
         return verdict
 
-    def _verdict(self, state: _PostState) -> Verdict:
+    def _verdict(self, state: _PostState, probs: Any = None) -> Verdict:
         post, names, norms, entities = state.post, state.names, state.norms, state.entities
-        by_cat = self._by_category(state)
+        by_cat = self._by_category(state) if self.mode != "model" else {}
         categories: list[CategoryScore] = []
         hits: list[Hit] = []
+        model_scored: set[str] = set()
+        rules_decide: dict[str, float] = {}
+        if probs is not None:
+            for code, j in self._model_index.items():
+                if self.mode != "model" and (code in state.suppressed or "all" in state.suppressed):
+                    continue
+                p = float(probs[j])
+                items = by_cat.get(code, [])
+                r = _noisy_or(items)
+                if self.mode == "model":
+                    score, threshold = p, self.model.thresholds[code]
+                elif self.model.combine_params[code].kind == "rules":
+                    # no validated combination: the rules decide (below); the model only
+                    # adds its probability as evidence when the rules flag
+                    if items:
+                        rules_decide[code] = p
+                    continue
+                else:
+                    score = self.model.combine(code, r, p)
+                    threshold = self.model.combined_thresholds[code]
+                model_scored.add(code)
+                if score + 1e-9 < threshold:
+                    continue
+                categories.append(CategoryScore(code, score, self._severity[code], self._review_only[code],
+                                                [r_.id for r_, _ in items]))
+                for rule, spans in items:
+                    hits.extend(self._hits(rule, spans, names, norms))
+                hits.append(self._model_hit(code, p, r, score, norms))
         for code, items in by_cat.items():
-            miss = 1.0
-            threshold = 1.0
-            for rule, _ in items:
-                miss *= 1.0 - rule.score
-                threshold = min(threshold, self._threshold.get((rule.pack, code), 0.5))
-            score = 1.0 - miss
+            if code in model_scored:
+                continue
+            threshold = min(self._threshold.get((rule.pack, code), 0.5) for rule, _ in items)
+            score = _noisy_or(items)
             if score + 1e-9 < threshold:
                 continue
             categories.append(CategoryScore(code, score, self._severity[code], self._review_only[code],
                                             [r.id for r, _ in items]))
             for rule, spans in items:
                 hits.extend(self._hits(rule, spans, names, norms))
+            if code in rules_decide:
+                hits.append(self._model_hit(code, rules_decide[code], score, score, norms))
         if not categories:
             return Verdict(post.id, [], "none", False, [], entities, self._versions,
                            post.account_id, post.platform)
@@ -240,6 +322,19 @@ class Engine:
         review_only = any(c.review_only for c in categories)
         return Verdict(post.id, categories, severity, review_only, hits, entities, self._versions,
                        post.account_id, post.platform)
+
+    def _model_hit(self, code: str, p: float, rule_score: float, score: float,
+                   norms: list[NormalizedText]) -> Hit:
+        """The model's evidence for one category: its probability and the n-grams that weighed most."""
+        model = self.model
+        assert model is not None
+        text = "\n".join(nt.text for nt in norms)
+        feats = model.top_features(text, code, k=MODEL_FEATURES) if p >= 0.05 else []
+        return Hit(code, f"model:{model.name}", model.name, model.version, None,
+                   " | ".join(g for g, _ in feats), None, None, None, p, kind="model",
+                   detail={"probability": round(p, 4), "rule_score": round(rule_score, 4),
+                           "combined": round(score, 4), "mode": self.mode,
+                           "features": [{"ngram": g, "weight": round(w, 4)} for g, w in feats]})
 
     @staticmethod
     def _hits(rule: CompiledRule, spans: list[Span], names: list[str],

@@ -32,7 +32,7 @@ import numpy as np
 
 from qinglang import errors
 from qinglang.errors import QLError
-from qinglang.learn.features import FeatureParams, featurize, ngram_values
+from qinglang.learn.features import FeatureParams, _values, featurize, hash_ngrams
 from qinglang.model import Post
 from qinglang.text.normalize import Normalizer, default_normalizer
 
@@ -79,8 +79,11 @@ class CombineParams:
     """How one category's rule score and model probability become one score.
 
     ``kind == "logistic"``: ``sigmoid(w_rule * rule + w_model * logit(p) + bias)``,
-    fitted on the dev split. ``kind == "noisy_or"``: ``1 - (1 - rule)(1 - p)``, the
-    fallback when a category had too few dev positives to fit three numbers.
+    fitted on the dev split. ``kind == "rules"``: the rule score alone; what training
+    writes when a category's combination cannot be fitted and validated on dev (too
+    few positives, silent rules): an unvalidated model must not flag on its own, so
+    there it only adds evidence. ``kind == "noisy_or"``: ``1 - (1 - rule)(1 - p)``,
+    kept for artifacts that ask for it.
     """
 
     kind: str = "noisy_or"
@@ -89,8 +92,8 @@ class CombineParams:
     bias: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        if self.kind == "noisy_or":
-            return {"kind": "noisy_or"}
+        if self.kind in ("noisy_or", "rules"):
+            return {"kind": self.kind}
         return {"kind": self.kind, "w_rule": self.w_rule, "w_model": self.w_model, "bias": self.bias}
 
     @classmethod
@@ -98,6 +101,8 @@ class CombineParams:
         kind = d.get("kind")
         if kind == "noisy_or":
             return cls()
+        if kind == "rules":
+            return cls("rules")
         if kind != "logistic":
             raise QLError(errors.MODEL_INVALID, f"unknown combination kind {kind!r}")
         try:
@@ -122,6 +127,8 @@ def combine(rule_score: float, model_prob: float, params: CombineParams | Mappin
     given the other, so its output is a probability on the dev data.
     """
     p = params if isinstance(params, CombineParams) else CombineParams.from_dict(params)
+    if p.kind == "rules":
+        return rule_score
     if p.kind == "noisy_or":
         return 1.0 - (1.0 - rule_score) * (1.0 - model_prob)
     z = p.w_rule * rule_score + p.w_model * _logit(model_prob) + p.bias
@@ -141,7 +148,9 @@ def combine_matrix(
     pc = np.clip(model_probs, EPS, 1.0 - EPS)
     lg = np.log(pc / (1.0 - pc))
     for j, p in enumerate(params):
-        if p.kind == "noisy_or":
+        if p.kind == "rules":
+            out[:, j] = rule_scores[:, j]
+        elif p.kind == "noisy_or":
             out[:, j] = 1.0 - (1.0 - rule_scores[:, j]) * (1.0 - model_probs[:, j])
         else:
             z = p.w_rule * rule_scores[:, j] + p.w_model * lg[:, j] + p.bias
@@ -230,20 +239,37 @@ class TextClassifier:
         hits = probs >= thr
         return [[self.labels[j] for j in np.flatnonzero(row)] for row in hits]
 
-    def top_features(self, text: str, label: str, k: int = 5) -> list[tuple[str, float]]:
+    def top_features(self, text: str, label: str, k: int = 5, min_chars: int = 2) -> list[tuple[str, float]]:
         """The n-grams of ``text`` that pushed most toward ``label``, with their logit contribution.
 
-        Only n-grams with a positive contribution are returned (at most ``k``), most
-        first; contributions are in logit units, so they add up with the bias to
-        the label's logit. The n-grams are substrings of ``text``.
+        Only n-grams of at least ``min_chars`` non-space characters with a positive
+        contribution are returned (at most ``k``), most first; contributions are in
+        logit units, so they add up with the bias to the label's logit. The n-grams are substrings of ``text``.
         """
         j = self._index.get(label)
         if j is None:
             raise QLError(errors.BAD_OPTION, f"unknown label '{label}'", hint=f"one of {', '.join(self.labels)}")
-        scored = [(g, float(v * self.weights[b, j])) for g, b, v in ngram_values(text, self.params, self.idf)]
-        scored = [s for s in scored if s[1] > 0.0]
-        scored.sort(key=lambda s: (-s[1], s[0]))
-        return scored[:k]
+        batch = hash_ngrams([text], self.params, positions=True)
+        if not len(batch.buckets):
+            return []
+        assert batch.starts is not None and batch.sizes is not None
+        contrib = _values(batch, self.idf) * self.weights[batch.buckets, j]
+        # one entry per bucket (an n-gram repeated in the post sums its occurrences),
+        # strings built only for the few that are returned: this runs per flagged
+        # category on the scan's hot path
+        uniq, first, inverse = np.unique(batch.buckets, return_index=True, return_inverse=True)
+        total = np.bincount(inverse, weights=contrib, minlength=len(uniq))
+        order = np.argsort(-total, kind="stable")
+        out: list[tuple[str, float]] = []
+        for u in order[: 4 * k]:
+            if total[u] <= 0.0:
+                break
+            i = first[u]
+            gram = text[batch.starts[i] : batch.starts[i] + batch.sizes[i]]
+            if len(gram.strip()) >= min_chars:  # a lone character or a space explains little
+                out.append((gram, float(total[u])))
+        out.sort(key=lambda s: (-s[1], s[0]))
+        return out[:k]
 
     def combine(self, label: str, rule_score: float, model_prob: float) -> float:
         """:func:`combine` with this model's fitted parameters for ``label``."""

@@ -291,18 +291,19 @@ def cross_fitted_metrics(scores: np.ndarray, y: np.ndarray, target_precision: fl
 def fit_combination(rule: np.ndarray, prob: np.ndarray, y: np.ndarray) -> tuple[CombineParams, str]:
     """Fit ``sigmoid(a·rule + b·logit(p) + c)`` for one category on dev rows.
 
-    Falls back to noisy-or (and says why) when the dev rows cannot support three
-    numbers, or when the rule score never varies (rules unavailable, or silent on
-    this category): a fitted weight of zero for the rules would otherwise switch
-    the rules off in the combined score.
+    Falls back to "rules decide" (and says why) when the dev rows cannot support
+    three numbers, when the rule score never varies (rules unavailable, or silent on
+    this category), or when the fit is degenerate: a combination nobody could
+    validate must not let the model flag posts on its own. There the model's
+    probability is still shown as evidence.
     """
     from sklearn.linear_model import LogisticRegression
 
     n_pos = int(y.sum())
     if n_pos < MIN_DEV_POSITIVES or len(y) - n_pos < MIN_DEV_POSITIVES:
-        return CombineParams(), f"noisy-or: fewer than {MIN_DEV_POSITIVES} dev positives or negatives"
+        return CombineParams("rules"), f"rules decide: fewer than {MIN_DEV_POSITIVES} dev positives or negatives"
     if np.ptp(rule) == 0.0:
-        return CombineParams(), "noisy-or: the rule score does not vary on dev"
+        return CombineParams("rules"), "rules decide: the rule score does not vary on dev"
     pc = np.clip(prob.astype(np.float64), EPS, 1 - EPS)
     feats = np.column_stack([rule.astype(np.float64), np.log(pc / (1 - pc))])
     # Weak regularisation: the rule score lives in [0, 1] and the logit in about ±14, so
@@ -312,7 +313,8 @@ def fit_combination(rule: np.ndarray, prob: np.ndarray, y: np.ndarray) -> tuple[
     a, b = (float(v) for v in lr.coef_[0])
     if a <= 0 or b <= 0:
         # both are evidence *for* the category; a negative weight is an artefact of a small dev split
-        return CombineParams(), f"noisy-or: the fit gave a non-positive weight (rules {a:.2f}, model {b:.2f})"
+        why = f"rules decide: the fit gave a non-positive weight (rules {a:.2f}, model {b:.2f})"
+        return CombineParams("rules"), why
     return CombineParams("logistic", round(a, 6), round(b, 6), round(float(lr.intercept_[0]), 6)), "logistic"
 
 
@@ -398,7 +400,7 @@ def train(
     training rows is held out (grouped, stratified, seeded). Thresholds are chosen
     on dev for ``target_precision``. ``family``/``features``/``c``/``calibrate``
     default to the measured choice (docs/model.md). ``use_rules=False`` skips the
-    engine (rule scores 0, combination falls back to noisy-or).
+    engine (rule scores 0, so the combination falls back to "rules decide").
     """
     t0 = time.perf_counter()
     if not 0.0 < target_precision <= 1.0:
