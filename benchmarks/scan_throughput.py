@@ -136,6 +136,7 @@ def main() -> int:
     ap.add_argument("--from", dest="src", type=Path)
     ap.add_argument("--suspicious", type=float, default=0.05,
                     help="share of generated posts carrying illegal-finance fragments (default 0.05)")
+    ap.add_argument("--model", default=None, help="scan with a learned model too ('default' = the bundled one)")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -151,7 +152,7 @@ def main() -> int:
                 fh.write(orjson.dumps(r) + b"\n")
         size_mb = src.stat().st_size / 1e6
         t0 = time.perf_counter()
-        engine = Engine()
+        engine = Engine.from_options(None, model=args.model)
         load_s = time.perf_counter() - t0
         engine.detect_text("warm up 加微信 荐股 600519")
         rounds = []
@@ -167,6 +168,7 @@ def main() -> int:
         "corpus": str(args.src) if args.src else f"generated, {args.suspicious:.0%} suspicious",
         "posts": n,
         "mb": round(size_mb, 1),
+        "model": args.model,
         "engine_load_s": round(load_s, 3),
         "flagged": rounds[0]["flagged"],
         "median_s": {k: round(v, 3) for k, v in med.items()},
@@ -180,7 +182,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"corpus: {result['corpus']}  posts: {n}  size: {result['mb']} MB  engine load: {load_s:.2f}s")
+        print(f"corpus: {result['corpus']}  posts: {n}  size: {result['mb']} MB  model: {args.model or 'none'}  "
+              f"engine load: {load_s:.2f}s")
         print(f"{'pass':<12}{'median s':>10}{'posts/s':>12}{'MB/s':>8}")
         for k in ("json", "orjson", "scan"):
             print(f"{k:<12}{med[k]:>10.3f}{n / med[k]:>12,.0f}{size_mb / med[k]:>8.2f}")
