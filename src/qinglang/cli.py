@@ -359,8 +359,38 @@ def eval_(
         int | None,
         typer.Option("--limit", min=1, help="Stop after this many records.", show_default=False),
     ] = None,
+    compare: Annotated[
+        tuple[str, str] | None,
+        typer.Option("--compare", metavar="A B", show_default=False,
+                     help="Compare two configurations (inline spec such as rules, model=default, "
+                     "packs=a.yaml+b.yaml, or a YAML file) on the same rows: metrics side by side and the "
+                     "posts that flip (docs/evaluation.md)."),
+    ] = None,
+    flips: Annotated[
+        int | None,
+        typer.Option("--flips", min=0, show_default=False,
+                     help="With --compare: how many flipped posts to list (default 20, or 50 with --json)."),
+    ] = None,
+    attack: Annotated[
+        str | None,
+        typer.Option("--attack", metavar="all|NAME,...", show_default=False,
+                     help="Recall of the positives under evasion transforms ('all', or names such as "
+                     "traditional,pinyin), each next to clean recall (docs/evaluation.md, Attacks)."),
+    ] = None,
 ) -> None:
     """Measure the engine on a labeled file: precision, recall, F1 per category."""
+    if attack is not None:
+        if compare is not None or flips is not None:
+            _fail(errors.BAD_OPTION, "--attack does not go with --compare or --flips")
+        _eval_attack(labeled, attack, as_json=as_json, pack=pack, model=model, mode=mode,
+                     label_map=label_map, limit=limit)
+        return
+    if compare is not None:
+        _eval_compare(labeled, compare, flips=flips, as_json=as_json, label_map=label_map, limit=limit,
+                      conflicting=bool(pack or model or mode))
+        return
+    if flips is not None:
+        _fail(errors.BAD_OPTION, "--flips goes with --compare")
     try:
         from qinglang.eval.report import render_text
         from qinglang.eval.run import evaluate
@@ -379,6 +409,46 @@ def eval_(
         return
     rendered = render_text(report)
     sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+    sys.stdout.flush()
+
+
+def _eval_attack(labeled: str, spec: str, *, as_json: bool, pack: list[str] | None, model: str | None,
+                 mode: str | None, label_map: str | None, limit: int | None) -> None:
+    """``eval --attack``: recall of the positives clean and under each evasion transform."""
+    from qinglang.eval.attack import evaluate_attacks, parse_attack_names, render_attack_text
+    from qinglang.scan import tune_gc_for_batch
+
+    with _reported():
+        names = parse_attack_names(spec)
+        engine = make_engine(pack, model=model, mode=mode)
+        tune_gc_for_batch()
+        report = evaluate_attacks(engine, labeled, names, label_map=label_map, limit=limit)
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    else:
+        sys.stdout.write(render_attack_text(report))
+    sys.stdout.flush()
+
+
+def _eval_compare(labeled: str, configs: tuple[str, str], *, flips: int | None, as_json: bool,
+                  label_map: str | None, limit: int | None, conflicting: bool) -> None:
+    """``eval --compare A B``: each configuration names its own packs/model/mode, so those options conflict."""
+    if conflicting:
+        _fail(errors.BAD_OPTION, "--compare configurations name their own packs, model and mode; "
+              "drop --pack/--model/--mode")
+    try:
+        from qinglang.eval.compare import DEFAULT_JSON_FLIPS, TEXT_FLIPS, compare, render_compare_text
+        from qinglang.scan import tune_gc_for_batch
+    except ImportError as exc:
+        _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
+    with _reported():
+        tune_gc_for_batch()
+        report = compare(labeled, configs[0], configs[1], label_map=label_map, limit=limit)
+    if as_json:
+        body = report.to_dict(flips=DEFAULT_JSON_FLIPS if flips is None else flips)
+        sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    else:
+        sys.stdout.write(render_compare_text(report, flips=TEXT_FLIPS if flips is None else flips))
     sys.stdout.flush()
 
 

@@ -10,6 +10,7 @@ evidence back to the exact span of the original field.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -71,11 +72,19 @@ class Engine:
         regex_timeout: float = 0.05,
         model: TextClassifier | None = None,
         mode: str | None = None,
+        thresholds: dict[str, float] | None = None,
     ) -> None:
         """``model``: a learned classifier to combine with the rules (None: rules only).
 
         ``mode``: "rules", "model" (the classifier alone, for comparison) or
         "combined" (default when a model is given).
+
+        ``thresholds``: category code → the threshold its final score must reach,
+        replacing whichever one would decide it (the packs' rule threshold, the
+        model's, or the combined one). It exists so a candidate setting can be tried
+        (``qinglang eval --compare``) without editing packs or retraining; the
+        overrides are stamped in ``versions`` so such verdicts are never mistaken
+        for the shipped configuration's.
         """
         self.model = model
         self.mode = mode or ("combined" if model is not None else "rules")
@@ -83,6 +92,7 @@ class Engine:
             raise QLError(errors.BAD_OPTION, f"unknown engine mode '{self.mode}'", hint=", ".join(MODES))
         if self.mode != "rules" and model is None:
             raise QLError(errors.BAD_OPTION, f"mode '{self.mode}' needs a model")
+        self._threshold_override = self._check_thresholds(thresholds)
         if model is not None and not model.normalizer_matches():
             log.warning("model %s %s was trained with a different normalizer; retrain it (docs/model.md)",
                         model.name, model.version)
@@ -104,21 +114,40 @@ class Engine:
         if model is not None:
             self._versions["model"] = {"name": model.name, "version": model.version, "mode": self.mode}
             self._model_index = {c: j for j, c in enumerate(model.labels)}
+        if self._threshold_override:
+            self._versions["thresholds"] = dict(sorted(self._threshold_override.items()))
 
     @classmethod
     def from_options(cls, packs: list[str] | None = None, model: str | None = None,
-                     mode: str | None = None) -> Engine:
+                     mode: str | None = None, thresholds: dict[str, float] | None = None) -> Engine:
         """Build from command-line style options.
 
         ``model``: a model directory, "default" for the bundled model, or None for
-        rules only.
+        rules only. ``thresholds``: per-category overrides (see ``__init__``).
         """
         clf = None
         if model is not None:
             from qinglang.learn import TextClassifier, default_model
 
             clf = default_model() if model == "default" else TextClassifier.load(model)
-        return cls(load_packs(packs) if packs else None, model=clf, mode=mode)
+        return cls(load_packs(packs) if packs else None, model=clf, mode=mode, thresholds=thresholds)
+
+    @staticmethod
+    def _check_thresholds(thresholds: dict[str, float] | None) -> dict[str, float]:
+        """Known codes and values in [0, 1]: a typo would otherwise silently change nothing."""
+        if not thresholds:
+            return {}
+        known = taxonomy()
+        out: dict[str, float] = {}
+        for code, value in thresholds.items():
+            if code not in known:
+                near = difflib.get_close_matches(code, list(known), n=1)
+                raise QLError(errors.BAD_OPTION, f"threshold for unknown category '{code}'",
+                              hint=f"did you mean '{near[0]}'?" if near else None)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise QLError(errors.BAD_OPTION, f"threshold for '{code}' must be a number in [0, 1], not {value!r}")
+            out[code] = float(value)
+        return out
 
     # --- set-up -------------------------------------------------------------------
 
@@ -270,6 +299,7 @@ class Engine:
         hits: list[Hit] = []
         model_scored: set[str] = set()
         rules_decide: dict[str, float] = {}
+        override = self._threshold_override
         if probs is not None:
             for code, j in self._model_index.items():
                 if self.mode != "model" and (code in state.suppressed or "all" in state.suppressed):
@@ -278,7 +308,7 @@ class Engine:
                 items = by_cat.get(code, [])
                 r = _noisy_or(items)
                 if self.mode == "model":
-                    score, threshold = p, self.model.thresholds[code]
+                    score, threshold = p, override.get(code, self.model.thresholds[code])
                 elif self.model.combine_params[code].kind == "rules":
                     # no validated combination: the rules decide (below); the model only
                     # adds its probability as evidence when the rules flag
@@ -287,7 +317,7 @@ class Engine:
                     continue
                 else:
                     score = self.model.combine(code, r, p)
-                    threshold = self.model.combined_thresholds[code]
+                    threshold = override.get(code, self.model.combined_thresholds[code])
                 model_scored.add(code)
                 if score + 1e-9 < threshold:
                     continue
@@ -299,7 +329,10 @@ class Engine:
         for code, items in by_cat.items():
             if code in model_scored:
                 continue
-            threshold = min(self._threshold.get((rule.pack, code), 0.5) for rule, _ in items)
+            if code in override:
+                threshold = override[code]
+            else:
+                threshold = min(self._threshold.get((rule.pack, code), 0.5) for rule, _ in items)
             score = _noisy_or(items)
             if score + 1e-9 < threshold:
                 continue
