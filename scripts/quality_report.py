@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qinglang.detect.engine import Engine
+from qinglang.eval.attack import evaluate_attacks, render_attack_markdown
 from qinglang.eval.report import render_markdown
 from qinglang.eval.run import evaluate
 
@@ -82,9 +83,27 @@ def main() -> int:
         out.append(f"| telecom-fraud loan / credit-card agent class: recall over 85% | "
                    f"{g.get('flagged', 0)} of {g.get('rows', 0):,} flagged ({_pct(rate)}); with an expected "
                    f"category {_pct(cat)} | {'yes' if rate > 0.85 and (cat or 0) > 0.85 else 'no'} |")
-    out += [""]
+    out += ["", "## Robustness under evasion", ""]
+    out.append(
+        "`qinglang eval FILE --attack all` applies the normalizer's evasion transforms in reverse to the "
+        "positives of each file with real positives and measures recall again (goal: within 5 points of "
+        "clean recall under every transform). The transforms generate only evasions the normalizer claims "
+        "to undo, so this checks that claim end to end; evasions outside its tables (pinyin initials such "
+        "as \"jwx\", homophones it does not list, handles split across lines) are not generated. "
+        "See [evaluation.md](evaluation.md#attacks)."
+    )
+    for f in files:
+        if dicts[f.name]["rows"]["positives"]:
+            out += ["", render_attack_markdown(evaluate_attacks(engine, f), heading_level=3).rstrip()]
+    out += ["", "## Rules, model and combined", ""]
+    out.append(
+        "The learned model's figures (rules alone, model alone, combined; cross-fitted where the shipped "
+        "model saw the file) are in [model-quality.md](model-quality.md), produced by "
+        "`python scripts/model_quality.py`."
+    )
+    out += ["", "## Per file (rules, bundled packs)"]
     for r in reports.values():
-        out += ["", render_markdown(r, heading_level=2, timing=False).rstrip(), ""]
+        out += ["", render_markdown(r, heading_level=3, timing=False).rstrip(), ""]
     args.out.write_text("\n".join(out).rstrip() + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
