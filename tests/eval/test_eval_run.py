@@ -20,7 +20,7 @@ import pytest
 from eval_fakes import FakeEngine
 
 from qinglang.errors import QLError
-from qinglang.eval.run import _iter_labeled, evaluate
+from qinglang.eval.run import evaluate, iter_labeled
 
 
 def summary(report) -> dict:
@@ -254,8 +254,8 @@ def test_engine_returning_too_few_verdicts_is_an_error(small_fixture) -> None:
         evaluate(Short(), small_fixture)
 
 
-def test_iter_labeled_record_numbers_are_lines(tmp_path: Path) -> None:
+def testiter_labeled_record_numbers_are_lines(tmp_path: Path) -> None:
     p = tmp_path / "x.jsonl"
     p.write_text('{"a": 1}\n\n{"a": 2}\n', "utf-8")
-    assert [n for n, _ in _iter_labeled(p)] == [1, 3]
-    assert [n for n, _ in _iter_labeled(p, limit=1)] == [1]
+    assert [n for n, _ in iter_labeled(p)] == [1, 3]
+    assert [n for n, _ in iter_labeled(p, limit=1)] == [1]

@@ -56,9 +56,9 @@ from qinglang.eval.run import (
     DetectEngine,
     SkipStats,
     _count_records,
-    _iter_labeled,
-    _post_from_row,
     _sort_keys,
+    iter_labeled,
+    post_from_labeled_row,
 )
 from qinglang.model import ErrorRecord, Post, Verdict
 from qinglang.text.fold import load_t2s
@@ -854,13 +854,13 @@ def evaluate_attacks(
 
     rows_read = 0
     not_positive = 0
-    for record, item in _iter_labeled(p, limit):
+    for record, item in iter_labeled(p, limit):
         rows_read += 1
         if isinstance(item, QLError):
             skip(item.code.code, record, item.message)
             continue
         try:
-            post = _post_from_row(item, record)
+            post = post_from_labeled_row(item, record)
             gold = gold_from_row(item, lm, group_field=group_field, known_codes=known_set, record=record)
         except QLError as exc:
             skip(exc.code.code, record, exc.message)

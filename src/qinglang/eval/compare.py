@@ -43,9 +43,9 @@ from qinglang.eval.run import (
     Timing,
     _count_records,
     _format_of,
-    _iter_labeled,
-    _post_from_row,
     _sort_keys,
+    iter_labeled,
+    post_from_labeled_row,
 )
 from qinglang.model import ErrorRecord, Post, Verdict
 
@@ -601,14 +601,14 @@ def compare(
         records.clear()
 
     rows_read = 0
-    for record, item in _iter_labeled(p, limit):
+    for record, item in iter_labeled(p, limit):
         rows_read += 1
         if isinstance(item, QLError):
             for side in (0, 1):
                 skip(side, item.code.code, record, item.message)
             continue
         try:
-            post = _post_from_row(item, record)
+            post = post_from_labeled_row(item, record)
             gold = gold_from_row(item, lm, group_field=group_field, known_codes=known_set, record=record)
         except QLError as exc:
             for side in (0, 1):

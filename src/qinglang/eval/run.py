@@ -175,7 +175,7 @@ def _format_of(path: Path) -> str:
             return fmt
     raise QLError(
         errors.UNSUPPORTED_FORMAT,
-        f"cannot evaluate {path.name}: labeled files are .jsonl, .parquet or .csv",
+        f"cannot read {path.name}: labeled files are .jsonl, .parquet or .csv",
         file=str(path),
     )
 
@@ -239,6 +239,15 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any]:
         row["is_positive"] = _csv_bool(row["is_positive"])
     if "labels" in row and isinstance(row["labels"], str):
         row["labels"] = _csv_labels(row["labels"])
+        if row["labels"] is None and not (row.get("target_category") or row.get("is_positive") is not None):
+            # an empty labels cell in a labels-only file means "no category": benign
+            row["labels"] = []
+    weight = row.get("weight")
+    if isinstance(weight, str) and weight.strip():
+        try:
+            row["weight"] = float(weight)
+        except ValueError:
+            pass  # left as text: the reader that needs a number reports it
     meta = row.get("meta")
     if isinstance(meta, str) and meta.strip().startswith("{"):
         try:
@@ -283,10 +292,13 @@ def _iter_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | QLError]]:
             yield n, row
 
 
-def _iter_labeled(
+def iter_labeled(
     path: str | Path, limit: int | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | QLError]]:
     """Yield ``(record_no, row | QLError)`` for the first ``limit`` records of a labeled file.
+
+    The one reader of labeled files: evaluation, attacks, comparisons and training
+    all read through it, so a file means the same thing to each of them.
 
     ``record_no`` is the 1-based line number for JSONL (blank lines are not
     records) and the 1-based data row for CSV and Parquet.
@@ -320,7 +332,7 @@ def _count_records(path: Path) -> int:
 # --- rows -> posts --------------------------------------------------------------------
 
 
-def _post_from_row(row: dict[str, Any], record: int) -> Post:
+def post_from_labeled_row(row: dict[str, Any], record: int) -> Post:
     """The scan fields of a labeled row; label columns are ignored here."""
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -415,13 +427,13 @@ def evaluate(
         records.clear()
 
     rows_read = 0
-    for record, item in _iter_labeled(p, limit):
+    for record, item in iter_labeled(p, limit):
         rows_read += 1
         if isinstance(item, QLError):
             skip(item.code.code, record, item.message)
             continue
         try:
-            post = _post_from_row(item, record)
+            post = post_from_labeled_row(item, record)
             gold = gold_from_row(
                 item, lm, group_field=group_field, known_codes=known_set, record=record
             )

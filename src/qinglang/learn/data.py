@@ -23,18 +23,14 @@ a model the project ships (see ``docs/model.md``).
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
-import orjson
 
 from qinglang import errors
 from qinglang.errors import QLError
@@ -121,79 +117,16 @@ def licence_of(path: Path) -> tuple[str, bool]:
 # --- reading ---------------------------------------------------------------------------
 
 
-def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
-
-
-def _fmt(path: Path) -> str:
-    name = path.name.lower().removesuffix(".gz")
-    for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"), (".csv", "csv"),
-                        (".parquet", "parquet")):
-        if name.endswith(suffix):
-            return fmt
-    raise QLError(errors.UNSUPPORTED_FORMAT, f"cannot train on {path.name}: use .jsonl, .csv or .parquet",
-                  file=str(path))
-
-
-def _csv_value(key: str, value: str) -> Any:
-    """CSV cells are strings; give label columns the types JSONL rows have."""
-    v = value.strip()
-    if key == "labels":
-        if v.startswith("["):
-            try:
-                return orjson.loads(v)
-            except orjson.JSONDecodeError:
-                return value
-        return [c.strip() for c in v.split("|") if c.strip()]
-    if key == "is_positive":
-        low = v.lower()
-        if low in ("true", "1", "yes"):
-            return True
-        if low in ("false", "0", "no"):
-            return False
-        if low in ("", "null", "none", "na"):
-            return None
-    if key == "weight" and v:
-        try:
-            return float(v)
-        except ValueError:
-            return value
-    return value
-
-
 def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """``(record_no, row)`` for each record; ``None`` for a record that does not parse."""
-    fmt = _fmt(path)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    """``(record_no, row)`` for each record; ``None`` for a record that does not parse.
 
-        try:
-            pf = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for a bad file
-            raise QLError(errors.UNREADABLE_INPUT, f"{path.name}: {exc}", file=str(path)) from None
-        n = 0
-        for batch in pf.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
-                n += 1
-                yield n, row
-        return
-    with _open(path) as fb:
-        if fmt == "jsonl":
-            n = 0
-            for line in fb:
-                if not line.strip():
-                    continue
-                n += 1
-                try:
-                    row = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    yield n, None
-                    continue
-                yield n, row if isinstance(row, dict) else None
-            return
-        reader = csv.DictReader(io.TextIOWrapper(fb, encoding="utf-8-sig", newline=""))
-        for n, raw in enumerate(reader, 1):
-            yield n, {k: _csv_value(k, v) if isinstance(v, str) else v for k, v in raw.items() if k is not None}
+    Reads through the evaluation kit's reader (``qinglang.eval.run.iter_labeled``) so
+    a labeled file means the same to training as to evaluation.
+    """
+    from qinglang.eval.run import iter_labeled
+
+    for n, item in iter_labeled(path):
+        yield n, None if isinstance(item, QLError) else item
 
 
 def _sha256(path: Path) -> str:
