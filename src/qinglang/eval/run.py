@@ -239,8 +239,8 @@ def _csv_row(raw: dict[str | None, Any]) -> dict[str, Any]:
         row["is_positive"] = _csv_bool(row["is_positive"])
     if "labels" in row and isinstance(row["labels"], str):
         row["labels"] = _csv_labels(row["labels"])
-        if row["labels"] is None and not (row.get("target_category") or row.get("is_positive") is not None):
-            # an empty labels cell in a labels-only file means "no category": benign
+        if row["labels"] is None and "target_category" not in row and "is_positive" not in row:
+            # in a labels-only file (no other label columns) an empty cell means "no category": benign
             row["labels"] = []
     weight = row.get("weight")
     if isinstance(weight, str) and weight.strip():
