@@ -64,12 +64,11 @@ PackOption = Annotated[
 
 
 ModelOption = Annotated[
-    str | None,
+    str,
     typer.Option(
         "--model",
-        help="Learned model to combine with the rules: a model directory, or 'default' for the bundled one. "
-        "Default: rules only (see docs/model.md for why).",
-        show_default=False,
+        help="Learned model combined with the rules: 'default' (the bundled one), a model directory, "
+        "or 'none' for the rules alone.",
     ),
 ]
 
@@ -83,11 +82,11 @@ ModeOption = Annotated[
 ]
 
 
-def make_engine(packs: list[str] | None = None, model: str | None = None, mode: str | None = None) -> Engine:
-    """Build the engine (tests replace this with a fake)."""
+def make_engine(packs: list[str] | None = None, model: str | None = "default", mode: str | None = None) -> Engine:
+    """Build the engine (tests replace this with a fake); ``model`` "none" means the rules alone."""
     from qinglang.detect.engine import Engine
 
-    return Engine.from_options(packs or None, model=model, mode=mode)
+    return Engine.from_options(packs or None, model=None if model in (None, "none") else model, mode=mode)
 
 
 def main() -> None:
@@ -152,7 +151,7 @@ def scan(
         ),
     ] = "-",
     pack: PackOption = None,
-    model: ModelOption = None,
+    model: ModelOption = "default",
     mode: ModeOption = None,
     fmt: Annotated[
         InputFormat | None,
@@ -280,7 +279,7 @@ def _print_summary(stats: Any, engine: Any, *, to_stderr: bool) -> None:
 def explain(
     text: Annotated[str, typer.Argument(help="The text to examine; - reads it from stdin.")],
     pack: PackOption = None,
-    model: ModelOption = None,
+    model: ModelOption = "default",
     mode: ModeOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the verdict as JSON (docs/verdict-schema.md).")
@@ -348,7 +347,7 @@ def eval_(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     pack: PackOption = None,
-    model: ModelOption = None,
+    model: ModelOption = "default",
     mode: ModeOption = None,
     label_map: Annotated[
         str | None,
@@ -387,7 +386,7 @@ def eval_(
         return
     if compare is not None:
         _eval_compare(labeled, compare, flips=flips, as_json=as_json, label_map=label_map, limit=limit,
-                      conflicting=bool(pack or model or mode))
+                      conflicting=bool(pack or mode or model != "default"))
         return
     if flips is not None:
         _fail(errors.BAD_OPTION, "--flips goes with --compare")
@@ -497,7 +496,7 @@ def train(
 @app.command()
 def version(
     pack: PackOption = None,
-    model: ModelOption = None,
+    model: ModelOption = "default",
     mode: ModeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print versions as JSON.")] = False,
 ) -> None:

@@ -169,9 +169,18 @@ def test_combination_falls_back_to_rules_without_rule_signal() -> None:
     params, how = fit_combination(np.zeros(40), prob, y)
     assert params.kind == "rules" and "does not vary" in how
     rule = np.where(y == 1, 0.9, 0.0)
-    rule[:3] = 0.0
+    rule[:6] = 0.0  # the rules miss 6 positives: enough to measure what the model adds
     params, how = fit_combination(rule, prob, y)
     assert params.kind == "logistic" and params.w_rule > 0 and params.w_model > 0
+
+
+def test_combination_is_not_fitted_when_the_rules_miss_too_few() -> None:
+    y = np.array([1] * 10 + [0] * 30)
+    prob = np.where(y == 1, 0.8, 0.1)
+    rule = np.where(y == 1, 0.9, 0.0)
+    rule[:2] = 0.0  # only 2 positives the rules miss: the model's weight cannot be validated
+    params, how = fit_combination(rule, prob, y)
+    assert params.kind == "rules" and "miss only 2" in how
 
 
 def test_train_main_prints_a_summary_and_returns_codes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -129,8 +129,10 @@ def render(meta: dict[str, Any]) -> str:
     add("|---|---|---:|---:|---:|---:|")
     for code, cp in meta.get("combine", {}).items():
         m = meta.get("dev_metrics", {}).get(code, {})
+        thr = ("the pack's" if cp.get("kind") == "rules"
+               else _num(meta.get("combined_thresholds", {}).get(code)))
         add(f"| `{code}` | {m.get('combine', cp.get('kind'))} | {_num(cp.get('w_rule'))} | {_num(cp.get('w_model'))} | "
-            f"{_num(cp.get('bias'))} | {_num(meta.get('combined_thresholds', {}).get(code))} |")
+            f"{_num(cp.get('bias'))} | {thr} |")
     add("")
     add("## Intended use")
     add("")

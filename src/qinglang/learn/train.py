@@ -57,6 +57,8 @@ from qinglang.learn.features import FeatureParams, document_frequency, featurize
 MIN_TRAIN_POSITIVES = 3
 #: below this many dev positives a threshold is not estimated (0.5 is used and the card says so)
 MIN_DEV_POSITIVES = 5
+#: a rule score at or above this flags a category on its own (the packs' default threshold)
+RULE_FLAG_SCORE = 0.5
 #: inverse regularisation of the rules + model combination (three numbers per category)
 COMBINE_C = 100.0
 #: folds for the out-of-fold decision values that Platt calibration is fitted on
@@ -293,7 +295,8 @@ def fit_combination(rule: np.ndarray, prob: np.ndarray, y: np.ndarray) -> tuple[
 
     Falls back to "rules decide" (and says why) when the dev rows cannot support
     three numbers, when the rule score never varies (rules unavailable, or silent on
-    this category), or when the fit is degenerate: a combination nobody could
+    this category), when the rules miss too few dev positives for the model's added
+    value to be measured, or when the fit is degenerate: a combination nobody could
     validate must not let the model flag posts on its own. There the model's
     probability is still shown as evidence.
     """
@@ -304,6 +307,16 @@ def fit_combination(rule: np.ndarray, prob: np.ndarray, y: np.ndarray) -> tuple[
         return CombineParams("rules"), f"rules decide: fewer than {MIN_DEV_POSITIVES} dev positives or negatives"
     if np.ptp(rule) == 0.0:
         return CombineParams("rules"), "rules decide: the rule score does not vary on dev"
+    missed = int(((rule < RULE_FLAG_SCORE) & (y == 1)).sum())
+    if missed < MIN_DEV_POSITIVES:
+        # When the rules already catch (almost) every dev positive, the data cannot say
+        # how far to trust the model where the rules are silent: the fitted weight is
+        # arbitrary, and on telecom_fraud5_zh (never seen in training) such a fit let
+        # the model flag police-impersonation scripts as loan brokering on its own.
+        return CombineParams("rules"), (
+            f"rules decide: the rules miss only {missed} dev positives (< {MIN_DEV_POSITIVES}), "
+            "too few to validate what the model adds"
+        )
     pc = np.clip(prob.astype(np.float64), EPS, 1 - EPS)
     feats = np.column_stack([rule.astype(np.float64), np.log(pc / (1 - pc))])
     # Weak regularisation: the rule score lives in [0, 1] and the logit in about ±14, so
