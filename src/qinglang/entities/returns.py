@@ -39,7 +39,9 @@ from decimal import Decimal
 from typing import Any
 
 from qinglang.entities.base import (
+    DigitProfile,
     Found,
+    TextFacts,
     alternation,
     cn_small_number,
     data_lines,
@@ -47,6 +49,7 @@ from qinglang.entities.base import (
     digit_profile,
     fmt_number,
     json_number,
+    latin_words,
 )
 from qinglang.text.offsets import NormalizedText
 
@@ -100,9 +103,8 @@ _GUARANTEE_RE = _words_re(_GUARANTEE)
 _NEGATIVE_RE = _words_re(_NEGATIVE)
 _LAT_GAIN_RE = _words_re(_LAT_GAINS)
 _LAT_TRIGGER_RE = _words_re(_LAT_GAINS | _GUARANTEE | set(_MULT_WORDS))
-#: Gates on English-like text use the set of its words: one findall and a few set
-#: lookups are cheaper than a search over a hundred-word alternation.
-_LATIN_WORD_RE = re.compile(r"[a-z]+")
+#: Gates on English-like text use the set of its words (``base.latin_words``, at C
+#: speed): a few set lookups are cheaper than a search over a hundred-word alternation.
 _TRIGGER_WORDS = frozenset(w for w in _LAT_GAINS | _GUARANTEE | set(_MULT_WORDS)
                            if re.fullmatch(r"[a-z]+", w))
 #: the rest ("risk-free", "no risk", 保证, 稳赚 ...), searched as one alternation
@@ -112,6 +114,10 @@ _TRIGGER_PHRASES_RE = re.compile(
 _CURRENCY_WORDS = frozenset({"rmb", "cny", "usd", "usdt", "dollar", "dollars", "bucks", "eur",
                              "euro", "euros", "hkd", "gbp", "pound", "pounds"})
 _APR_WORDS = frozenset({"apr", "taeg", "tan"})
+#: the word sets above as ASCII bytes, to compare with :func:`latin_words`
+_TRIGGER_WORDS_B = frozenset(w.encode("ascii") for w in _TRIGGER_WORDS)
+_CURRENCY_WORDS_B = frozenset(w.encode("ascii") for w in _CURRENCY_WORDS)
+_APR_WORDS_B = frozenset(w.encode("ascii") for w in _APR_WORDS)
 _LAT_PERIOD_RE = re.compile("(?P<p>" + alternation(_LAT_PERIODS) + r")(?![a-z])")
 _NON_MONEY_RE = re.compile(r"\s?(?:" + alternation(_NON_MONEY) + ")")
 _MULT_AFTER_RE = re.compile(r"\s?(?:" + alternation(_MULT_WORDS) + ")")
@@ -197,9 +203,12 @@ _PCT_SUFFIX_RE = re.compile(
 _X_SUFFIX_RE = re.compile(r"x(?![a-z0-9])")
 _SEP_RE = re.compile(r"[.,]")
 _NUM_BEFORE_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)?\s?$")
-_CN_MONEY_RE = re.compile(
-    rf"(?P<cn>[{_CN_NUMERALS}]+)(?P<mult>万亿|亿|万)?(?P<plus>多|余)?(?P<cur>元|块钱|块)?"
-)
+_CN_MONEY = rf"(?P<cn>[{_CN_NUMERALS}]+)(?P<mult>万亿|亿|万)?(?P<plus>多|余)?(?P<cur>元|块钱|块)"
+_CN_MONEY_RE = re.compile(_CN_MONEY + "?")
+#: the same with the currency required: it finds exactly the matches of _CN_MONEY_RE
+#: that have one (a numeral run is matched whole either way), without stopping at
+#: every bare numeral (一, 十) on the way
+_CN_AMOUNT_RE = re.compile(_CN_MONEY)
 _OVER_RE = re.compile(rf"(?:过|上|破|超)(?P<cn>[{_CN_NUMERALS}]*)(?P<mult>万|千|亿)")
 #: money written with a sign or a CJK unit (Latin currency words go through the word set)
 _MARK_CHARS_RE = re.compile(r"[元块万亿千$¥￥€£美欧港英]")
@@ -277,24 +286,31 @@ _BEFORE_CHARS = frozenset("$¥￥€£")
 _BEFORE_CODES = ("rmb", "cny", "usd", "eur", "hkd", "gbp")
 
 
-def _worth_a_look(text: str, s: int, e: int, rates: bool) -> bool:
-    """Cheap look at the neighbours of the number ``text[s:e]``: most numbers are bare
-    (dates, counts) and need no regex at all."""
-    n = len(text)
-    before = text[s - 1] if s else ""
-    if before == " " and s > 1:
-        before = text[s - 2]
-        s -= 1
-    if before in _BEFORE_CHARS or (before.isalpha() and text[max(0, s - 3):s] in _BEFORE_CODES):
-        return True
-    after = e + 1 if e < n and text[e] == " " else e
-    if after >= n:
-        return False
-    ch = text[after]
-    if "a" <= ch <= "z":
-        word = _LATIN_WORD_RE.match(text, after)
-        return word is not None and word.group() in _AFTER_WORDS and (rates or word.group() != "x")
-    return ch in _AFTER_CHARS and (rates or ch != "%")
+def _candidate_re(rates: bool) -> re.Pattern[str]:
+    """Numbers whose neighbours make them worth reading: most numbers are bare (dates,
+    counts) and need no Python work at all.
+
+    A match is exactly a :data:`_NUM_RE` match (one that ``_NUM_RE.finditer`` would
+    give: it does not continue a number) with a currency sign or code just before it
+    (one space allowed), or one of :data:`_AFTER_CHARS` / :data:`_AFTER_WORDS` just
+    after it (one space allowed). Without ``rates``, ``%`` and ``x`` do not count.
+    Every test sits after the first digit, so ``re`` skips non-digits in C.
+    """
+    chars = "".join(re.escape(c) for c in sorted(_AFTER_CHARS) if rates or c != "%")
+    words = alternation(w for w in _AFTER_WORDS if rates or w != "x")
+    sym = "[" + "".join(re.escape(c) for c in sorted(_BEFORE_CHARS)) + "]"
+    codes = "(?:" + "|".join(_BEFORE_CODES) + ")"
+    rest = r"[0-9]*+(?:[.,][0-9]+)*+"
+    return re.compile(
+        r"[0-9](?<![0-9].)(?<![0-9][.,].)"  # the first digit of a number
+        rf"(?:(?<={sym}.)|(?<={sym} .)|(?<={codes}.)|(?<={codes} .)"  # a sign or code before
+        rf"|(?={rest} ?(?:[{chars}]|(?:{words})(?![a-z]))))"  # or a unit, range, % after
+        + rest
+    )
+
+
+_MONEY_CANDIDATE_RE = _candidate_re(rates=False)
+_RATE_CANDIDATE_RE = _candidate_re(rates=True)
 
 
 def _number_value(text: str, m: re.Match[str]) -> Value | None:
@@ -340,12 +356,9 @@ def _tokens(text: str, *, rates: bool) -> list[Value]:
     multiple too (only the Latin-script promise pass needs those)."""
     out: list[Value] = []
     last_end = -1
-    for m in _NUM_RE.finditer(text):
-        s, e = m.span()
-        if s < last_end:
+    for m in (_RATE_CANDIDATE_RE if rates else _MONEY_CANDIDATE_RE).finditer(text):
+        if m.start() < last_end:
             continue  # the upper end of a range already read
-        if not _worth_a_look(text, s, e, rates):
-            continue
         v = _number_value(text, m)
         if v is not None:
             out.append(v)
@@ -576,8 +589,8 @@ def _amounts(text: str, tokens: list[Value], out: list[Found]) -> None:
         out.append(Found("amount", f"amount:{currency}:{fmt_number(v.number)}",
                          v.start, v.end, detail))
     if "元" in text or "块" in text:
-        for m in _CN_MONEY_RE.finditer(text):
-            if not m.group("cur") or (m.start() and text[m.start() - 1] in _CN_NUMERALS):
+        for m in _CN_AMOUNT_RE.finditer(text):
+            if m.start() and text[m.start() - 1] in _CN_NUMERALS:
                 continue
             n = cn_small_number(m.group("cn"))
             if not n:
@@ -661,33 +674,51 @@ def _latin_promises(text: str, tokens: list[Value], out: list[Found],
 
 # ------------------------------------------------------------------ entry
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything: a digit, or a
+    character that Chinese figures need (倍万千百元块番)."""
+    return facts.profile.total > 0 or _NODIGIT_GATE.search(text) is not None
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
     prof = digit_profile(text)
-    has_digits = prof.total > 0
-    if not has_digits and not _NODIGIT_GATE.search(text):
+    if prof.total == 0:
+        return _without_digits(text, prof)
+    return _with_digits(text, prof)
+
+
+def _without_digits(text: str, prof: DigitProfile) -> list[Found]:
+    """Figures written in Chinese only: 月入过万, 翻倍, 百分之十, 五千元."""
+    if not _NODIGIT_GATE.search(text):
         return []
-    ascii_only = prof.ascii == len(text)
-    words: frozenset[str] | set[str] = (
-        set(_LATIN_WORD_RE.findall(text)) if prof.ascii - prof.total > 1 else frozenset()
-    )
     out: list[Found] = []
-    if not ascii_only and _ZH_GATE_RE.search(text):
+    if prof.ascii != len(text) and _ZH_GATE_RE.search(text):
+        _zh_promises(text, out)
+    if "百分之" in text:
+        _aprs(text, out)
+    if "元" in text or "块" in text:
+        _amounts(text, [], out)
+    return out
+
+
+def _with_digits(text: str, prof: DigitProfile) -> list[Found]:
+    """Every pass, each behind its own cheap test; Latin-script words are read once."""
+    out: list[Found] = []
+    if prof.ascii != len(text) and _ZH_GATE_RE.search(text):
         _zh_promises(text, out)
     taken = [(f.nstart, f.nend) for f in out]
-    if (has_digits and "%" in text and ("年" in text or not words.isdisjoint(_APR_WORDS))) \
-            or "百分之" in text:
+    words: frozenset[bytes] | set[bytes] = latin_words(text) if prof.ascii - prof.total > 1 else frozenset()
+    if ("%" in text and ("年" in text or not words.isdisjoint(_APR_WORDS_B))) or "百分之" in text:
         taken += _aprs(text, out)
-    if not has_digits:
-        if "元" in text or "块" in text:
-            _amounts(text, [], out)
+    money = _MARK_CHARS_RE.search(text) is not None or not words.isdisjoint(_CURRENCY_WORDS_B)
+    if not money and "x" not in text and "%" not in text:
+        return out  # no figure worth reading, so no Latin-script promise either
+    latin = not words.isdisjoint(_TRIGGER_WORDS_B) or _TRIGGER_PHRASES_RE.search(text) is not None
+    if not (money or latin):
         return out
-    latin = not words.isdisjoint(_TRIGGER_WORDS) or _TRIGGER_PHRASES_RE.search(text) is not None
-    tokens: list[Value] = []
-    if _MARK_CHARS_RE.search(text) or not words.isdisjoint(_CURRENCY_WORDS) or (
-            latin and ("x" in text or "%" in text)):
-        tokens = _tokens(text, rates=latin)
-        _amounts(text, tokens, out)
+    tokens = _tokens(text, rates=latin)
+    _amounts(text, tokens, out)
     if latin and tokens:
         _latin_promises(text, tokens, out, taken)
     return out

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, alternation, data_lines, data_set, digit_profile
+from qinglang.entities.base import Found, TextFacts, alternation, data_lines, data_set, text_facts
 from qinglang.text.offsets import NormalizedText
 
 _PREFIXES: dict[str, tuple[str, str]] = {}
@@ -163,14 +163,23 @@ def _ticker(m: re.Match[str], *, cashtag: bool) -> Found | None:
                  {"exchange": "US", "cashtag": cashtag})
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything: four digits in a
+    row, or a cashtag or an exchange name among the ASCII characters."""
+    asc = facts.ascii
+    return facts.profile.longest >= 4 or "$" in asc or "nasdaq" in asc or "nyse" in asc or "amex" in asc
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
     out: list[Found] = []
-    longest = digit_profile(text).longest
+    facts = text_facts(text)
+    longest = facts.profile.longest
+    asc = facts.ascii  # the ASCII words are looked for here: a few characters in a Chinese post
     if longest >= 6:
         out.extend(_a_shares(text))
-    if longest >= 4 and ("hk" in text or "港" in text or "恒" in text):
+    if longest >= 4 and ("hk" in asc or "港" in text or "恒" in text):
         out.extend(_hong_kong(text))
-    if "$" in text or "nasdaq" in text or "nyse" in text or "amex" in text:
+    if "$" in asc or "nasdaq" in asc or "nyse" in asc or "amex" in asc:
         out.extend(_us(text))
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, data_set, original_ascii
+from qinglang.entities.base import Found, TextFacts, data_set, original_ascii, text_facts
 from qinglang.entities.wechat import followed_by_address, parse_handle
 from qinglang.text.offsets import NormalizedText
 
@@ -53,10 +53,22 @@ def _invite(nt: NormalizedText, s: int, e: int) -> Found | None:
     return Found("telegram", "telegram:+" + code, s, e, detail)
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything: a link, the word
+    or a resolve URL among the ASCII characters (a few in a Chinese post)."""
+    asc = facts.ascii
+    return ".me/" in asc or ".dog/" in asc or "telegram" in asc or "tg://" in asc
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    has_link = ".me/" in text or ".dog/" in text
-    if not has_link and "telegram" not in text and "tg://" not in text:
+    # Every test reads the ASCII characters only: a cheap necessary condition (the
+    # patterns below then run on the text itself).
+    asc = text_facts(text).ascii
+    has_link = ".me/" in asc or ".dog/" in asc
+    has_word = "telegram" in asc
+    has_resolve = "tg://" in asc
+    if not (has_link or has_word or has_resolve):
         return []
     out: list[Found] = []
     if has_link:
@@ -71,10 +83,10 @@ def extract(nt: NormalizedText) -> list[Found]:
             if len(handle) < 5 or handle in _RESERVED:
                 continue
             out.append(Found("telegram", "telegram:" + handle, *m.span(key)))
-    if "tg://" in text:
+    if has_resolve:
         for m in _RESOLVE_RE.finditer(text):
             out.append(Found("telegram", "telegram:" + m.group("h"), *m.span("h")))
-    if "telegram" in text:
+    if has_word:
         for m in _KW_RE.finditer(text):
             parsed = parse_handle(text, m.end(), max_len=32)
             if not parsed:

@@ -27,21 +27,25 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, data_set, original_cased
+from qinglang.entities.base import Found, TextFacts, data_set, original_cased, text_facts
 from qinglang.entities.psl import split_host
 from qinglang.text.offsets import NormalizedText
 
 _STOP_CHARS = r"\s<>\"'`\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 _LBL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 
+# The look-behinds that keep a match from starting inside a word sit after the first
+# character, so that the pattern starts with a literal or a class and ``re`` skips
+# non-candidates in C (a leading look-behind is tried at every position of the text).
 _SCHEME_RE = re.compile(
-    r"(?<![a-z0-9])(?P<scheme>h(?:tt|xx)ps?|ftp)://"
+    r"(?P<scheme>h(?<![a-z0-9]h)(?:tt|xx)ps?|f(?<![a-z0-9]f)tp)://"
     rf"(?P<host>{_LBL}(?:\.{_LBL})*|\[[0-9a-f:.]+\])"
     r"(?::(?P<port>[0-9]{1,5}))?"
     rf"(?P<rest>[/?#][^{_STOP_CHARS}]*)?"
 )
 _BARE_RE = re.compile(
-    rf"(?<![a-z0-9\-_.@/:%])(?P<host>(?:{_LBL}\.)+[a-z]{{2,24}})"
+    # (?:{_LBL}\.)+ with its first label's first character written out
+    rf"(?P<host>[a-z0-9](?<![a-z0-9\-_.@/:%].)(?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.(?:{_LBL}\.)*[a-z]{{2,24}})"
     r"(?::(?P<port>[0-9]{2,5}))?"
     rf"(?P<rest>/[^{_STOP_CHARS}]*)?"
     r"(?![a-z0-9\-_@])"
@@ -141,6 +145,22 @@ def _scheme_urls(nt: NormalizedText, out: list[Found]) -> list[tuple[int, int]]:
     return spans
 
 
+def _dot_letter_outside(text: str, taken: list[tuple[int, int]]) -> bool:
+    """True if some dot before a letter lies outside every span of ``taken``.
+
+    Every bare host holds one (before its suffix). When all of them sit inside URLs
+    already read (``http://t.cn/...`` in most posts that have any), every bare match
+    would overlap one of those and be dropped, so the bare scan can be skipped.
+    """
+    m = _DOT_LETTER.search(text)
+    while m is not None:
+        i = m.start()
+        if not any(ts <= i < te for ts, te in taken):
+            return True
+        m = _DOT_LETTER.search(text, i + 1)
+    return False
+
+
 def _bare(nt: NormalizedText, out: list[Found], taken: list[tuple[int, int]]) -> None:
     text = nt.text
     for m in _BARE_RE.finditer(text):
@@ -195,13 +215,23 @@ def _obfuscated(nt: NormalizedText, out: list[Found], taken: list[tuple[int, int
             out.append(d)
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything.
+
+    A scheme URL has "://"; a bare host a dot; an obfuscated one a dot, "dot", 点 or 。
+    (the ASCII marks are looked for among the few ASCII characters of the text).
+    """
+    asc = facts.ascii
+    return "." in asc or "://" in asc or "dot" in asc or "点" in text or "。" in text
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
     out: list[Found] = []
     taken: list[tuple[int, int]] = []
-    if "://" in text:
+    if "://" in text_facts(text).ascii:  # a cheap necessary condition for "://" in text
         taken = _scheme_urls(nt, out)
-    if _DOT_LETTER.search(text):
+    if _dot_letter_outside(text, taken):
         _bare(nt, out, taken)
     if _has_obfuscation(text):
         _obfuscated(nt, out, taken + [(f.nstart, f.nend) for f in out])

@@ -23,7 +23,7 @@ import base58
 from bech32 import bech32_hrp_expand, bech32_polymod, convertbits
 from Crypto.Hash import keccak
 
-from qinglang.entities.base import Found, digit_profile, original_ascii
+from qinglang.entities.base import Found, TextFacts, has_alnum_run, original_ascii, text_facts
 from qinglang.text.offsets import NormalizedText
 
 _WALLET_RE = re.compile(
@@ -34,7 +34,6 @@ _WALLET_RE = re.compile(
     r"|(?P<b58>[13][1-9a-z]{25,34})"
     r")(?![0-9a-z])"
 )
-_GATE = re.compile(r"[0-9a-z]{26}")
 _BASE58_CHARS = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32M_CONST = 0x2BC830A3
@@ -79,12 +78,19 @@ def eip55_valid(hex40: str) -> bool:
     return True
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything.
+
+    An address is 26+ ASCII letters and digits in a row; every format but TRON starts
+    with a digit and a TRON address starts with "t".
+    """
+    prof = facts.profile
+    return prof.ascii >= 26 and (prof.total > 0 or "t" in facts.ascii) and has_alnum_run(text, 26)
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    # An address is 26+ ASCII characters; every format but TRON starts with a digit
-    # and a TRON address starts with "t". Otherwise the long-run regex is skipped.
-    prof = digit_profile(text)
-    if prof.ascii < 26 or (prof.total == 0 and "t" not in text) or not _GATE.search(text):
+    if not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _WALLET_RE.finditer(text):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, data_set
+from qinglang.entities.base import Found, TextFacts, data_set, text_facts
 from qinglang.entities.phone import MOBILE_RE, find_mobiles, mobile_at
 from qinglang.text.offsets import NormalizedText
 
@@ -99,9 +99,16 @@ def _near_phone(text: str, s: int, e: int, window: int = 14) -> tuple[int, int, 
     return None
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything: one of its words
+    (the ASCII ones looked for among the few ASCII characters of the text)."""
+    asc = facts.ascii
+    return "微信" in text or "wechat" in asc or "weixin" in asc or "wxid" in asc
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if "微信" not in text and "wechat" not in text and "weixin" not in text and "wxid" not in text:
+    if not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _KW_RE.finditer(text):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, original_ascii
+from qinglang.entities.base import Found, TextFacts, original_ascii, text_facts
 from qinglang.entities.phone import parse_international, trimmed
 from qinglang.text.offsets import NormalizedText
 
@@ -48,9 +48,16 @@ def _number(raw: str) -> tuple[str, str] | None:
     return parse_international(digits)
 
 
+def may_find(text: str, facts: TextFacts) -> bool:
+    """Cheap necessary condition for :func:`extract` to find anything (the ASCII words
+    looked for among the few ASCII characters of the text)."""
+    asc = facts.ascii
+    return "wa.me" in asc or "whats" in asc or "瓦次普" in text
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if "wa.me" not in text and "whats" not in text and "瓦次普" not in text:
+    if not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _LINK_RE.finditer(text):

@@ -23,8 +23,9 @@ Speed: ``str.translate`` with a dict costs ~40 ns a character because every miss
 raises ``KeyError`` inside CPython. We instead (1) let ``str.lower`` do case, at C
 speed, whenever the text has no character whose lowercase is longer than one
 character (only U+0130 İ); (2) search a compiled character class of the remaining
-keys and skip translation when nothing matches (most simplified posts, once the
-handful of full-width punctuation marks is folded with ``str.replace``); (3) when
+keys and of every astral character, and return at once when nothing matches (most
+simplified posts, once the handful of full-width punctuation marks is folded with
+``str.replace``): one scan instead of one per kind of key; (3) when
 translating, use a list indexed by code point for the BMP (no exceptions on misses)
 and a small dict only for astral characters.
 """
@@ -213,6 +214,8 @@ class FoldTable:
         replaced = {ord(a) for a, _ in _COMMON_FULLWIDTH}
         bmp_keys = [cp for cp in mapping if cp < 0x10000 and cp not in replaced and _lower1(chr(cp)) == chr(cp)]
         self._bmp_re = re.compile(_char_class(bmp_keys)) if bmp_keys else None
+        #: the same keys or any astral character: one scan that usually says "nothing to do"
+        self._rest_re = re.compile(_char_class(bmp_keys)[:-1] + "\U00010000-\U0010ffff]")
         self._astral_keys = frozenset(chr(cp) for cp in self._astral)
         self._all_bmp_re = re.compile(_char_class([cp for cp in mapping if cp < 0x10000]))
 
@@ -235,7 +238,10 @@ class FoldTable:
                 .replace("（", "(")
                 .replace("）", ")")
             )
-            if self._bmp_re is not None and self._bmp_re.search(s):
+            rest = self._rest_re.search(s)
+            if rest is None:
+                return s  # no key left and nothing astral: the usual simplified post
+            if self._bmp_re is not None and self._bmp_re.search(s, rest.start()):
                 s = s.translate(self._bmp)
         # Astral characters (emoji, math alphanumerics, CJK extension B) are rare; a
         # class of scattered astral ranges is slow in ``re``, so find them with one range.

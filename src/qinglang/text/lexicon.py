@@ -200,21 +200,24 @@ class Rewriter:
         self._canonical: dict[str, str] = {}
         #: groups of pinyin alternatives (the ones a Title-Cased name may veto)
         self._pinyin_groups: frozenset[str] = frozenset(f"a{i}" for i in range(len(contact), len(self.alternatives)))
-        han_led: list[str] = []
+        # Alternatives are grouped by their first character: ``re`` tries the branches of
+        # an alternation one by one, so one branch per first character keeps that short
+        # where a first character occurs (微 in 微博, letters in URLs). Order within a
+        # group is kept; branches with different first characters never match at the
+        # same position, so the grouping changes no match.
+        by_han: dict[str, list[str]] = {}
         by_letter: dict[str, list[str]] = {}
         for i, alt in enumerate(self.alternatives):
             g = f"a{i}"
             self._canonical[g] = alt.canonical
             body = f"{alt.body}(?P<{g}>)"  # empty marker: names the alternative
-            if _is_ascii_letter(alt.lead):
-                by_letter.setdefault(alt.lead, []).append(body)
-            else:
-                han_led.append(re.escape(alt.lead) + body)
+            (by_letter if _is_ascii_letter(alt.lead) else by_han).setdefault(alt.lead, []).append(body)
         letter_groups = [(k, "|".join(v)) for k, v in by_letter.items()]
+        han_groups = [f"{re.escape(k)}(?:{'|'.join(v)})" for k, v in by_han.items()]
         self._han = re.compile(f"[{HAN}]")
         #: for text with non-ASCII characters
         self.pattern = re.compile(
-            "|".join(han_led + [f"{k}{_LEFT_BOUND_AFTER_FIRST}(?:{v})" for k, v in letter_groups])
+            "|".join(han_groups + [f"{k}{_LEFT_BOUND_AFTER_FIRST}(?:{v})" for k, v in letter_groups])
         )
         #: for text without Han, run on " " + text; the boundary character is matched
         self.ascii_pattern = re.compile(f"[^{_LEFT_BAD}](?:" + "|".join(f"{k}(?:{v})" for k, v in letter_groups) + ")")

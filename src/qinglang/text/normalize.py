@@ -169,6 +169,12 @@ class Normalizer:
         # Two digit-like characters in a row, or digits around a separator: anything
         # passes 2-3 could change.
         self._digit_guard = re.compile(f"[{_NUMERALS}0-9](?:[{_NUMERALS}0-9]|[ \\t\\r\\n.·_-]+[0-9])")
+        # Once that holds (any two-digit number does), each pass has a sharper guard
+        # that stops far less often than its own pattern: a single digit between
+        # separators after another digit (pass 2), a numeral next to a digit-like
+        # character (pass 3).
+        self._spaced_guard = re.compile(r"[0-9][ \t\r\n.·_-]+[0-9](?![0-9])[ \t\r\n.·_-]")
+        self._numeral_guard = re.compile(f"[{_NUMERALS}0-9](?:(?<=[{_NUMERALS}])[{_NUMERALS}0-9]|[{_NUMERALS}])")
         self._han = re.compile(f"[{HAN}]")
         self._numeral_set = frozenset(_NUMERALS)
 
@@ -218,6 +224,12 @@ class Normalizer:
             out.append((m.start(), m.end(), c))
         return out
 
+    def _spaced_pass(self, text: str, layers: list[LayerMap]) -> str:
+        """Pass 2 behind its own guard (the digit guard already holds)."""
+        if self._spaced_guard.search(text):
+            text = self._apply(text, self._spaced_digit_edits(text), layers)
+        return text
+
     @staticmethod
     def _apply(text: str, edits: list[Edit], layers: list[LayerMap]) -> str:
         if not edits:
@@ -241,13 +253,14 @@ class Normalizer:
         if text.isascii():
             # no Han, no symbols to strip, no numerals: digits and ASCII rewrites only
             if self._digit_guard.search(text):
-                text = self._apply(text, self._spaced_digit_edits(text), layers)
+                text = self._spaced_pass(text, layers)
         elif has_han := self._han.search(text) is not None:
             if self._strip_guard.search(text):
                 text = self._apply(text, self._strip_edits(text), layers)
             if self._digit_guard.search(text):
-                text = self._apply(text, self._spaced_digit_edits(text), layers)
-                text = self._apply(text, self._numeral_edits(text), layers)
+                text = self._spaced_pass(text, layers)
+                if self._numeral_guard.search(text):
+                    text = self._apply(text, self._numeral_edits(text), layers)
             if self._repeat.search(text):
                 text = self._apply(text, self._repeat_edits(text), layers)
         else:
@@ -256,7 +269,7 @@ class Normalizer:
             if self._symbol_guard.search(text):
                 text = self._apply(text, self._strip_edits(text), layers)
             if self._digit_guard.search(text):
-                text = self._apply(text, self._spaced_digit_edits(text), layers)
+                text = self._spaced_pass(text, layers)
         # original spans are only needed to veto a pinyin match, so build them lazily
         before = text
         rewrites = self.rewriter.edits(
