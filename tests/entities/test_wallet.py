@@ -60,3 +60,14 @@ def test_checksum_helpers() -> None:
     assert not eip55_valid(ETH[2:].swapcase())
     assert segwit_valid(P2WPKH) and segwit_valid(P2TR)
     assert not segwit_valid("tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx")  # testnet hrp
+
+
+def test_bech32_with_fancy_digits_keeps_its_address() -> None:
+    """Digits written as ❺/➀/⓪ fold to digits; the address check must read them back too."""
+    from qinglang.entities import extract_entities
+    from qinglang.text.normalize import default_normalizer
+
+    addr = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+    fancy = addr.replace("5", "❺").replace("0", "⓪").replace("1", "➀")
+    nt = default_normalizer().normalize(f"send to {fancy} now")
+    assert f"wallet:btc:{addr}" in {e.value for e in extract_entities(nt, "text")}

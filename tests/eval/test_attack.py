@@ -244,7 +244,6 @@ def test_known_inexact_cases(name: str, src: str, why: str) -> None:
     assert any(_norm(o) != _norm(src) for o in outputs), why
 
 
-@pytest.mark.xfail(reason="normalizer gap: the Title-Case name check splits words on ASCII separators only")
 def test_fullwidth_space_in_a_name() -> None:
     assert _norm("Ｚｈａｎｇ\u3000Ｔｉｎｇ") == _norm("Zhang Ting")
 

@@ -210,18 +210,36 @@ def luhn_valid(digits: str) -> bool:
 # ---------------------------------------------------------------- original text
 
 
+def _ascii_of(ch: str) -> str:
+    """The ASCII letters/digits one original character stands for ("" when none).
+
+    Full-width and other compatibility forms fold through NFKC, keeping the
+    author's case. A digit written as ➀, ❶ or 壹 has no ASCII NFKC form, but the
+    normalizer folds it into the digit the candidate shows; its Unicode numeric
+    value gives that digit back (digits have no case to recover).
+    """
+    if ch.isascii():
+        return ch if ch.isalnum() else ""
+    folded = unicodedata.normalize("NFKC", ch)
+    if folded.isascii():
+        return "".join(c for c in folded if c.isalnum())
+    value = unicodedata.numeric(ch, None)
+    if value is not None and value == int(value) and 0 <= value <= 20:
+        return str(int(value))
+    return ""
+
+
 def original_ascii(nt: NormalizedText, start: int, end: int) -> str | None:
     """The ASCII letters and digits the author wrote for normalized span ``[start, end)``.
 
     Normalized text is lowercase, but base58 addresses and invite codes are
     case-sensitive, so their checks need the original characters. Full-width forms
-    are folded (NFKC) and anything the normalizer deleted (zero-width characters,
-    emoji separators) is dropped. Returns ``None`` when the result does not match
+    are folded (NFKC), fancy digits read by their value, and anything the normalizer
+    deleted (zero-width characters, emoji separators) is dropped. Returns ``None`` when the result does not match
     the normalized candidate letter for letter, i.e. when the case cannot be
     recovered reliably.
     """
-    orig = unicodedata.normalize("NFKC", nt.original_text(start, end))
-    kept = "".join(ch for ch in orig if ch.isascii() and ch.isalnum())
+    kept = "".join(_ascii_of(ch) for ch in nt.original_text(start, end))
     cand = "".join(ch for ch in nt.text[start:end] if ch.isascii() and ch.isalnum())
     if kept.lower() != cand:
         return None

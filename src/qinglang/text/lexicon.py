@@ -186,7 +186,7 @@ def looks_like_a_name(original: str) -> bool:
     lowercase or capitals ("dai kuan", "DAI KUAN"). Only spaced or hyphenated
     Title Case counts: one capitalized word ("Daikuan") is still rewritten.
     """
-    words = [w for w in re.split(r"[ ._'-]+", original) if w]
+    words = [w for w in re.split(r"[\s._'-]+", original) if w]  # \s: also U+3000 and other wide spaces
     return len(words) >= 2 and all(w[0].isupper() and (w[1:].islower() or not w[1:]) for w in words)
 
 
