@@ -219,3 +219,35 @@ def test_rules_kind_round_trips_and_returns_the_rule_score() -> None:
     p = CombineParams.from_dict(CombineParams("rules").to_dict())
     assert p.kind == "rules"
     assert combine(0.3, 0.99, p) == 0.3
+
+
+NOVEL_TRAIN = Path(__file__).parent / "fixtures" / "novel_phrasing_train.jsonl"
+NOVEL_DEV = Path(__file__).parent / "fixtures" / "novel_phrasing_dev.jsonl"
+
+
+def test_model_beats_rules_alone_on_phrasing_no_rule_names(tmp_path: Path) -> None:
+    """What a learned model is for: a scheme in words no pack lists (fruit-tree "adoption"
+    with daily picking income and recruitment bonuses, written for this test). Trained
+    on one file, measured on a separate held-out file: the rules miss it, the model and
+    the engine combining both catch it, and the benign orchard posts stay clean.
+    """
+    from qinglang.detect.engine import Engine
+
+    res = train([NOVEL_TRAIN], dev_path=NOVEL_DEV, out=tmp_path / "novel", name="novel", version="1", seed=0)
+    dev = [json.loads(line) for line in NOVEL_DEV.read_text("utf-8").splitlines()]
+    posts = [Post(id=r["id"], text=r["text"]) for r in dev]
+    gold = [bool(r["labels"]) for r in dev]
+
+    def f1(pred: list[bool]) -> float:
+        tp = sum(p and g for p, g in zip(pred, gold, strict=True))
+        fp = sum(p and not g for p, g in zip(pred, gold, strict=True))
+        fn = sum(g and not p for p, g in zip(pred, gold, strict=True))
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+    rules = [bool(v.codes()) for v in Engine().detect(posts)]
+    model = [bool(v.codes()) for v in Engine(model=res.model, mode="model").detect(posts)]
+    combined = [bool(v.codes()) for v in Engine(model=res.model).detect(posts)]
+    assert f1(rules) < 0.5, "the fixture must use phrasing the bundled packs do not name"
+    assert f1(model) > f1(rules) + 0.3
+    assert f1(combined) >= f1(model) - 0.1
+    assert not any(p for p, g in zip(model, gold, strict=True) if not g), "benign orchard posts flagged"
