@@ -49,16 +49,13 @@ from typing import Any
 
 from qinglang import errors
 from qinglang.errors import QLError
-from qinglang.eval.labels import Gold, LabelMap, gold_from_row, load_label_map
+from qinglang.eval.labels import Gold, LabelMap, load_label_map
 from qinglang.eval.metrics import PostLevel, verdict_codes
 from qinglang.eval.run import (
-    _TITLES,
     DetectEngine,
+    LabeledRows,
     SkipStats,
-    _count_records,
     _sort_keys,
-    iter_labeled,
-    post_from_labeled_row,
 )
 from qinglang.model import ErrorRecord, Post, Verdict
 from qinglang.text.fold import load_t2s
@@ -804,19 +801,10 @@ def evaluate_attacks(
             parse_attack_names(n)  # raises with a hint
     known = list(engine.taxonomy)
     lm = label_map if isinstance(label_map, LabelMap) else load_label_map(label_map, known_codes=known)
-    known_set = set(known)
-    group_field = lm.group_field(p.name)
+    rows_in = LabeledRows(p, lm, known, limit)
     normalizer: Normalizer = getattr(engine, "normalizer", None) or default_normalizer()
     clean = AttackResult("clean", exact=True)
     results = [AttackResult(n, exact=n in EXACT) for n in names]
-    skipped: dict[str, SkipStats] = {}
-
-    def skip(code: str, record: int | None, message: str) -> None:
-        stats = skipped.get(code)
-        if stats is None:
-            stats = skipped[code] = SkipStats(code, _TITLES.get(code, code))
-        stats.add(record, message)
-
     batch: list[tuple[int, Post, Gold]] = []
 
     def flush() -> None:
@@ -828,7 +816,7 @@ def evaluate_attacks(
         rows: list[tuple[int, Post, Gold, bool, bool]] = []
         for (record, post, gold), verdict in zip(batch, verdicts, strict=True):
             if isinstance(verdict, ErrorRecord):
-                skip(verdict.code, record, verdict.message)
+                rows_in.skipped.add(verdict.code, record, verdict.message)
                 continue
             flagged, hit = _score(clean, gold, verdict)
             rows.append((record, post, gold, flagged, hit))
@@ -852,19 +840,8 @@ def evaluate_attacks(
                 if was_hit and not hit:
                     res.lost_category += 1
 
-    rows_read = 0
     not_positive = 0
-    for record, item in iter_labeled(p, limit):
-        rows_read += 1
-        if isinstance(item, QLError):
-            skip(item.code.code, record, item.message)
-            continue
-        try:
-            post = post_from_labeled_row(item, record)
-            gold = gold_from_row(item, lm, group_field=group_field, known_codes=known_set, record=record)
-        except QLError as exc:
-            skip(exc.code.code, record, exc.message)
-            continue
+    for record, post, gold in rows_in:
         if not gold.positive:
             not_positive += 1
             continue
@@ -873,20 +850,17 @@ def evaluate_attacks(
             flush()
     flush()
 
-    rows_in_file = rows_read
-    if limit is not None and rows_read >= limit:
-        rows_in_file = _count_records(p)
     return AttackReport(
         file=p.name,
         path=str(p),
-        rows_in_file=rows_in_file,
-        rows_read=rows_read,
+        rows_in_file=rows_in.rows_in_file,
+        rows_read=rows_in.rows_read,
         limit=limit,
         seed=seed,
         label_map=lm.info(),
         versions=dict(engine.versions),
         not_positive=not_positive,
-        skipped=dict(sorted(skipped.items())),
+        skipped=dict(sorted(rows_in.skipped.items())),
         clean=clean,
         results=results,
         seconds=time.perf_counter() - started,

@@ -33,19 +33,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qinglang import errors
 from qinglang.errors import QLError
-from qinglang.eval.labels import Gold, LabelMap, gold_from_row, load_label_map
+from qinglang.eval.labels import Gold, LabelMap, load_label_map
 from qinglang.eval.metrics import CategoryStats, Metrics, Scorer, verdict_codes
 from qinglang.eval.report import _int, _num, _pct, _Table, _text_table
 from qinglang.eval.run import (
-    _TITLES,
     EvalReport,
-    SkipStats,
+    LabeledRows,
+    SkipLog,
     Timing,
-    _count_records,
     _format_of,
     _sort_keys,
-    iter_labeled,
-    post_from_labeled_row,
 )
 from qinglang.model import ErrorRecord, Post, Verdict
 
@@ -547,21 +544,14 @@ def compare(
     eng_a, eng_b = cfg_a.build(), cfg_b.build()
     known = list(dict.fromkeys([*eng_a.taxonomy, *eng_b.taxonomy]))
     lm = label_map if isinstance(label_map, LabelMap) else load_label_map(label_map, known_codes=known)
-    known_set = set(known)
-    group_field = lm.group_field(p.name)
+    rows = LabeledRows(p, lm, known, limit)
 
     scorers = (Scorer(list(eng_a.taxonomy)), Scorer(list(eng_b.taxonomy)))
-    skipped: tuple[dict[str, SkipStats], dict[str, SkipStats]] = ({}, {})
+    engine_errors = (SkipLog(), SkipLog())  # per side; rows unusable for both are in rows.skipped
     timings = (Timing(batch_size=batch_size), Timing(batch_size=batch_size))
     flips: list[Flip] = []
     summary = FlipSummary()
     compared = error_mismatch = 0
-
-    def skip(side: int, code: str, record: int | None, message: str) -> None:
-        stats = skipped[side].get(code)
-        if stats is None:
-            stats = skipped[side][code] = SkipStats(code, _TITLES.get(code, code))
-        stats.add(record, message)
 
     posts: list[Post] = []
     golds: list[Gold] = []
@@ -584,7 +574,7 @@ def compare(
         for post, gold, record, x, y in zip(posts, golds, records, va, vb, strict=True):
             for side, v in ((0, x), (1, y)):
                 if isinstance(v, ErrorRecord):
-                    skip(side, v.code, record, v.message)
+                    engine_errors[side].add(v.code, record, v.message)
                 else:
                     scorers[side].add(gold, v)
             x_err, y_err = isinstance(x, ErrorRecord), isinstance(y, ErrorRecord)
@@ -600,20 +590,7 @@ def compare(
         golds.clear()
         records.clear()
 
-    rows_read = 0
-    for record, item in iter_labeled(p, limit):
-        rows_read += 1
-        if isinstance(item, QLError):
-            for side in (0, 1):
-                skip(side, item.code.code, record, item.message)
-            continue
-        try:
-            post = post_from_labeled_row(item, record)
-            gold = gold_from_row(item, lm, group_field=group_field, known_codes=known_set, record=record)
-        except QLError as exc:
-            for side in (0, 1):
-                skip(side, exc.code.code, record, exc.message)
-            continue
+    for record, post, gold in rows:
         posts.append(post)
         golds.append(gold)
         records.append(record)
@@ -621,9 +598,6 @@ def compare(
             flush()
     flush()
 
-    rows_in_file = rows_read
-    if limit is not None and rows_read >= limit:
-        rows_in_file = _count_records(p)
     total = time.perf_counter() - started
     reports = []
     for side, eng in ((0, eng_a), (1, eng_b)):
@@ -633,13 +607,13 @@ def compare(
                 file=p.name,
                 path=str(p),
                 format=fmt,
-                rows_in_file=rows_in_file,
-                rows_read=rows_read,
+                rows_in_file=rows.rows_in_file,
+                rows_read=rows.rows_read,
                 limit=limit,
                 label_map=lm.info(),
                 versions=dict(eng.versions),
                 metrics=scorers[side].result(),
-                skipped=dict(sorted(skipped[side].items())),
+                skipped=rows.skipped.merged(engine_errors[side]),
                 timing=timings[side],
             )
         )

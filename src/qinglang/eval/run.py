@@ -17,7 +17,7 @@ import csv
 import gzip
 import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -73,6 +73,69 @@ class SkipStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {"count": self.count, "examples": self.examples, "title": self.title}
+
+
+class SkipLog(dict[str, SkipStats]):
+    """Skipped rows by error code; ``add`` files one under its code."""
+
+    def add(self, code: str, record: int | None, message: str) -> None:
+        stats = self.get(code)
+        if stats is None:
+            stats = self[code] = SkipStats(code, _TITLES.get(code, code))
+        stats.add(record, message)
+
+    def merged(self, other: SkipLog) -> dict[str, SkipStats]:
+        """Both logs as one, sorted by code (counts add up; examples kept up to the limit)."""
+        out: dict[str, SkipStats] = {}
+        for log in (self, other):
+            for code, st in log.items():
+                acc = out.get(code)
+                if acc is None:
+                    out[code] = SkipStats(code, st.title, st.count, list(st.examples))
+                else:
+                    acc.count += st.count
+                    acc.examples.extend(st.examples[: max(0, SKIP_EXAMPLES - len(acc.examples))])
+        return dict(sorted(out.items()))
+
+
+class LabeledRows:
+    """The usable rows of a labeled file as ``(record, post, gold)``; the others are logged as skipped.
+
+    Evaluation, attacks and comparisons all read through this, so a file means the
+    same to each of them and the row accounting (rows read, skipped by code, rows in
+    the whole file when ``limit`` stopped early) is done in one place.
+    """
+
+    def __init__(self, path: Path, label_map: LabelMap, known_codes: Iterable[str], limit: int | None) -> None:
+        self.path = path
+        self.label_map = label_map
+        self.known = set(known_codes)
+        self.limit = limit
+        self.group_field = label_map.group_field(path.name)
+        self.rows_read = 0
+        self.skipped = SkipLog()
+
+    def __iter__(self) -> Iterator[tuple[int, Post, Gold]]:
+        for record, item in iter_labeled(self.path, self.limit):
+            self.rows_read += 1
+            if isinstance(item, QLError):
+                self.skipped.add(item.code.code, record, item.message)
+                continue
+            try:
+                post = post_from_labeled_row(item, record)
+                gold = gold_from_row(item, self.label_map, group_field=self.group_field,
+                                     known_codes=self.known, record=record)
+            except QLError as exc:
+                self.skipped.add(exc.code.code, record, exc.message)
+                continue
+            yield record, post, gold
+
+    @property
+    def rows_in_file(self) -> int:
+        """Records in the whole file, counting past ``limit`` when it stopped reading early."""
+        if self.limit is not None and self.rows_read >= self.limit:
+            return _count_records(self.path)
+        return self.rows_read
 
 
 @dataclass(slots=True)
@@ -389,17 +452,9 @@ def evaluate(
         if isinstance(label_map, LabelMap)
         else load_label_map(label_map, known_codes=known)
     )
-    known_set = set(known)
-    group_field = lm.group_field(p.name)
+    rows = LabeledRows(p, lm, known, limit)
     scorer = Scorer(known)
-    skipped: dict[str, SkipStats] = {}
     timing = Timing(batch_size=batch_size)
-
-    def skip(code: str, record: int | None, message: str) -> None:
-        stats = skipped.get(code)
-        if stats is None:
-            stats = skipped[code] = SkipStats(code, _TITLES.get(code, code))
-        stats.add(record, message)
 
     posts: list[Post] = []
     golds: list[Gold] = []
@@ -419,27 +474,14 @@ def evaluate(
         timing.posts += len(posts)
         for gold, verdict, record in zip(golds, verdicts, records, strict=True):
             if isinstance(verdict, ErrorRecord):
-                skip(verdict.code, record, verdict.message)
+                rows.skipped.add(verdict.code, record, verdict.message)
             else:
                 scorer.add(gold, verdict)
         posts.clear()
         golds.clear()
         records.clear()
 
-    rows_read = 0
-    for record, item in iter_labeled(p, limit):
-        rows_read += 1
-        if isinstance(item, QLError):
-            skip(item.code.code, record, item.message)
-            continue
-        try:
-            post = post_from_labeled_row(item, record)
-            gold = gold_from_row(
-                item, lm, group_field=group_field, known_codes=known_set, record=record
-            )
-        except QLError as exc:
-            skip(exc.code.code, record, exc.message)
-            continue
+    for record, post, gold in rows:
         posts.append(post)
         golds.append(gold)
         records.append(record)
@@ -447,20 +489,17 @@ def evaluate(
             flush()
     flush()
 
-    rows_in_file = rows_read
-    if limit is not None and rows_read >= limit:
-        rows_in_file = _count_records(p)
     timing.total_seconds = time.perf_counter() - started
     return EvalReport(
         file=p.name,
         path=str(p),
         format=_format_of(p),
-        rows_in_file=rows_in_file,
-        rows_read=rows_read,
+        rows_in_file=rows.rows_in_file,
+        rows_read=rows.rows_read,
         limit=limit,
         label_map=lm.info(),
         versions=dict(engine.versions),
         metrics=scorer.result(),
-        skipped=dict(sorted(skipped.items())),
+        skipped=dict(sorted(rows.skipped.items())),
         timing=timing,
     )
