@@ -42,8 +42,29 @@ def _sorted_counter(c: Counter[str]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
+class _PRF:
+    """Precision, recall and F1 from ``tp``/``fp``/``fn`` (None when undefined)."""
+
+    __slots__ = ()
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float | None:
+        return ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def recall(self) -> float | None:
+        return ratio(self.tp, self.tp + self.fn)
+
+    @property
+    def f1(self) -> float | None:
+        return f1_score(self.tp, self.fp, self.fn)
+
+
 @dataclass(slots=True)
-class PostLevel:
+class PostLevel(_PRF):
     """Post-level confusion counts: positive = gold positive, predicted = any code flagged.
 
     ``gold_hits`` counts positives flagged with at least one of their gold codes
@@ -63,18 +84,6 @@ class PostLevel:
     @property
     def negatives(self) -> int:
         return self.fp + self.tn
-
-    @property
-    def precision(self) -> float | None:
-        return ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> float | None:
-        return ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def f1(self) -> float | None:
-        return f1_score(self.tp, self.fp, self.fn)
 
     @property
     def fp_rate(self) -> float | None:
@@ -102,7 +111,7 @@ class PostLevel:
 
 
 @dataclass(slots=True)
-class CategoryStats:
+class CategoryStats(_PRF):
     """Per-category counts. ``fp_on_negatives`` ⊆ ``fp``; ``extra`` is not in ``fp``.
 
     ``extra`` counts this code predicted on a positive "any of" row whose set does
@@ -120,18 +129,6 @@ class CategoryStats:
     @property
     def support(self) -> int:
         return self.tp + self.fn
-
-    @property
-    def precision(self) -> float | None:
-        return ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> float | None:
-        return ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def f1(self) -> float | None:
-        return f1_score(self.tp, self.fp, self.fn)
 
     def fp_rate(self, negatives: int) -> float | None:
         """Share of negative rows on which this code was flagged."""
