@@ -96,29 +96,10 @@ class TermMatcher:
         self._built = a
 
     def find(self, text: str) -> list[Occurrence]:
-        """Every occurrence of every term in ``text``, overlapping ones included."""
-        if self._built is None:
-            self.build()
-        if not self.terms or not text:
-            return []
-        if self.backend == "hyperscan":
-            spans = self._find_hyperscan(text)
-        else:
-            spans = [(tid, end + 1 - len(self.terms[tid].text), end + 1) for end, tid in self._built.iter(text)]
-        if not spans:
-            return []
-        out: list[Occurrence] = []
-        n = len(text)
-        terms = self.terms
-        for tid, start, end in spans:
-            term = terms[tid]
-            bounded = True
-            if term.bound_start and start > 0 and _is_word_char(text[start - 1]):
-                bounded = False
-            elif term.bound_end and end < n and _is_word_char(text[end]):
-                bounded = False
-            out.append((tid, start, end, bounded))
-        return out
+        """Every occurrence of every term in ``text``, overlapping ones included (in text order)."""
+        occ: dict[int, list[tuple[int, int, int, bool]]] = {}
+        self.find_into(text, 0, occ)
+        return sorted(((tid, s, e, b) for tid, lst in occ.items() for _, s, e, b in lst), key=lambda o: (o[1], o[2]))
 
     def find_into(self, text: str, field: int, occ: dict[int, list[tuple[int, int, int, bool]]]) -> None:
         """Add every occurrence in ``text`` to ``occ`` as ``term id -> [(field, start, end, bounded)]``.

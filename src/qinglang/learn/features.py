@@ -204,26 +204,6 @@ def _values(batch: NgramBatch, idf: np.ndarray | None) -> np.ndarray:
     return (w * np.repeat(inv, counts)).astype(np.float32)
 
 
-def ngram_values(text: str, params: FeatureParams, idf: np.ndarray | None) -> list[tuple[str, int, float]]:
-    """``(n-gram, bucket, value)`` for each distinct n-gram string of one text.
-
-    Used for explanations: the value is the n-gram's total feature value in the
-    post (summed over its occurrences), so value × weight is its contribution.
-    """
-    batch = hash_ngrams([text], params, positions=True)
-    values = _values(batch, idf)
-    assert batch.starts is not None and batch.sizes is not None
-    out: dict[str, list[Any]] = {}
-    for b, s, n, v in zip(batch.buckets.tolist(), batch.starts.tolist(), batch.sizes.tolist(), values.tolist(),
-                          strict=True):
-        gram = text[s : s + n]
-        if gram in out:
-            out[gram][1] += v
-        else:
-            out[gram] = [b, v]
-    return [(g, b, v) for g, (b, v) in out.items()]
-
-
 def document_frequency(x: sp.csr_matrix) -> np.ndarray:
     """In how many rows each bucket occurs (``x`` may hold duplicates)."""
     y = x.copy()
