@@ -35,8 +35,10 @@ def golden_verdict() -> Verdict:
                 0.8),
             Hit("financial_rumor", "zh.rumor.inside", "zh", "0.3.0", "title", "内部消息", 0, 4, "内部消息",
                 0.55),
-            Hit("stock_tipping", "fin-clf", "model", "2024.05", None, "", None, None, None, 0.66,
-                kind="model"),
+            Hit("stock_tipping", "model:fin-clf", "fin-clf", "2024.05", None, "带单 | 涨停", None, None, None, 0.66,
+                kind="model",
+                detail={"probability": 0.66, "rule_score": 0.55, "combined": 0.81, "mode": "combined",
+                        "features": [{"ngram": "带单", "weight": 1.2}, {"ngram": "涨停", "weight": 0.4}]}),
         ],
         entities=[
             Entity("wechat", "wechat:abc12345", "text", 16, 24, "abc12345"),

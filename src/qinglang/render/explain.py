@@ -149,6 +149,9 @@ class _Builder:
                 if h.text is not None and h.match and h.match != h.text:
                     self.add(f"  (read as \u201c{_oneline(h.match)}\u201d)", DIM)
                 self.line()
+            if h.kind == "model":
+                self.model_detail(indent, h)
+                continue
             source = fields.get(h.field) if h.field is not None else None
             if source is not None and h.start is not None and h.end is not None:
                 self.add(indent)
@@ -159,6 +162,21 @@ class _Builder:
                 self.span(_oneline(h.text or h.match))
                 self.line()
             self.detail(indent, h.detail)
+
+    def model_detail(self, indent: str, h: Hit) -> None:
+        """A model's evidence in reviewer terms: how sure it is, how that met the rules, and why."""
+        d = h.detail or {}
+        self.line(f"{indent}probability {d.get('probability', h.score):.2f}, rule score {d.get('rule_score', 0):.2f}, "
+                  f"combined {d.get('combined', h.score):.2f} ({d.get('mode', 'combined')})", DIM)
+        feats = d.get("features") or []
+        if feats:
+            self.add(f"{indent}weighed most: ")
+            for k, f in enumerate(feats):
+                if k:
+                    self.add(", ")
+                self.span(_oneline(str(f.get("ngram", ""))))
+                self.add(f" {float(f.get('weight', 0)):+.2f}", DIM)
+            self.line()
 
     def entities(self, entities: Iterable[Entity]) -> None:
         self.line("entities", "bold underline")
