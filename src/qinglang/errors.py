@@ -5,7 +5,8 @@ error body and a CLI message all carry one of these, so users can filter and cou
 them. Never raise a bare ``Exception``; raise :class:`QLError` with a code from here.
 
 Ranges: QL-1xxx input records, QL-2xxx policy packs, QL-3xxx engine and models,
-QL-4xxx command line and files, QL-5xxx evaluation.
+QL-4xxx command line and files, QL-5xxx evaluation, QL-6xxx store,
+QL-7xxx sanctions ladder, QL-8xxx licence registry.
 """
 
 from __future__ import annotations
@@ -90,3 +91,32 @@ class QLError(Exception):
         if self.hint:
             body["hint"] = self.hint
         return body
+
+
+# --- store (database; QL-6xxx) ---
+DB_URL_INVALID = ErrorCode("QL-6001", "database URL is invalid")
+DB_UNAVAILABLE = ErrorCode("QL-6002", "database is unavailable")
+STORE_MISMATCH = ErrorCode("QL-6003", "verdict does not belong to the post")
+
+
+# --- licence registry (QL-8xxx: a bad registry row is reported, the rest imported) ---
+REGISTRY_BAD_ROW = ErrorCode("QL-8001", "registry row is malformed")
+REGISTRY_UNKNOWN_LICENCE_TYPE = ErrorCode("QL-8002", "unknown licence type")
+REGISTRY_MISSING_FIELD = ErrorCode("QL-8003", "registry row misses a required field")
+REGISTRY_BAD_DATE = ErrorCode("QL-8004", "invalid date")
+REGISTRY_REVERSED_DATES = ErrorCode("QL-8005", "licence ends before it starts")
+REGISTRY_DUPLICATE_LICENCE = ErrorCode("QL-8006", "duplicate licence number")
+REGISTRY_BAD_ENCODING = ErrorCode("QL-8007", "registry row is not valid UTF-8")
+REGISTRY_UNKNOWN_KIND = ErrorCode("QL-8008", "unknown entity kind")
+REGISTRY_BAD_HEADER = ErrorCode("QL-8009", "registry file has no usable header")
+REGISTRY_DUPLICATE_ID = ErrorCode("QL-8010", "duplicate registry entry id")
+
+# --- sanctions ladder and decisions (qinglang.decide) ---
+LADDER_NOT_FOUND = ErrorCode("QL-7001", "sanctions ladder not found")
+LADDER_YAML = ErrorCode("QL-7002", "sanctions ladder is not valid YAML")
+LADDER_SCHEMA = ErrorCode("QL-7003", "sanctions ladder does not match the schema")
+LADDER_UNKNOWN_CATEGORY = ErrorCode("QL-7004", "sanctions ladder names an unknown category")
+LADDER_STEP_ORDER = ErrorCode("QL-7005", "sanctions ladder steps are out of order")
+DECISION_NOT_APPLICABLE = ErrorCode("QL-7006", "decision cannot be applied")
+ACTION_NOT_FOUND = ErrorCode("QL-7007", "action not found")
+NAIVE_TIME = ErrorCode("QL-7008", "time without a time zone")
