@@ -272,6 +272,116 @@ def _print_summary(stats: Any, engine: Any, *, to_stderr: bool) -> None:
     console.print(summary_renderable(stats, engine.taxonomy))
 
 
+# --- ingest -------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Posts to ingest: .jsonl/.ndjson/.json, .csv or .parquet (optionally .gz); "
+            "- reads JSON Lines from stdin.",
+            show_default=False,
+        ),
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL. Default: QINGLANG_DB_URL, else the SQLite file in the "
+                     "user data directory (docs/store.md).", show_default=False),
+    ] = None,
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant the posts belong to.")] = "default",
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write one result per record: .jsonl, .csv, .parquet, or - for stdout.",
+        ),
+    ] = "-",
+    pack: PackOption = None,
+    model: ModelOption = "default",
+    mode: ModeOption = None,
+    fmt: Annotated[
+        InputFormat | None,
+        typer.Option("--format", help="Input format, when the name does not tell (stdin).",
+                     show_default=False),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Posts per engine call and per database transaction.")
+    ] = 1024,
+    max_text_chars: Annotated[
+        int,
+        typer.Option("--max-text-chars", min=1,
+                     help="Longest text field accepted, in characters; longer ones fail (QL-1006)."),
+    ] = DEFAULT_MAX_TEXT_CHARS,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No summary.")
+    ] = False,
+) -> None:
+    """Scan, store and decide: posts, verdicts, strikes, actions and cases, idempotently."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from qinglang.decide import default_ladder
+    from qinglang.ingest import IngestStats, ingest_records
+    from qinglang.io.readers import read_records
+    from qinglang.io.writers import open_writer
+    from qinglang.scan import tune_gc_for_batch
+    from qinglang.store.db import make_engine as make_db_engine
+    from qinglang.store.db import session_factory, upgrade
+
+    stats = IngestStats()
+    with _reported():
+        records = read_records(input, fmt=fmt.value if fmt else None)
+        db_engine = make_db_engine(db)
+        upgrade(db_engine)
+        policy = default_ladder()
+        engine = make_engine(pack, model=model, mode=mode)
+        tune_gc_for_batch()
+        _refuse_overwrite(input, output)
+        writer = open_writer(output)
+        try:
+            with writer:
+                for out in ingest_records(engine, records, session_factory(db_engine), tenant=tenant,
+                                          now=datetime.now(UTC), policy=policy, batch_size=batch_size,
+                                          max_text_chars=max_text_chars, stats=stats):
+                    writer.write(out)
+        except BrokenPipeError:
+            _stdout_gone()
+        except SQLAlchemyError as exc:
+            raise QLError(errors.DB_UNAVAILABLE, f"database error while ingesting: {exc}") from None
+        finally:
+            db_engine.dispose()
+        stats.scan.finish()
+    if not quiet:
+        _print_ingest_summary(stats, to_stderr=output == "-")
+    raise typer.Exit(EXIT_RECORD_ERRORS if stats.scan.error_count else EXIT_OK)
+
+
+def _print_ingest_summary(stats: Any, *, to_stderr: bool) -> None:
+    d = stats.to_dict()
+
+    def counts(c: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in c.items()) or "none"
+
+    lines = [
+        f"records   {d['records']:,} ({d['verdicts']:,} verdicts, {d['errors']:,} errors)",
+        f"posts     new {d['posts']['new']:,}, unchanged {d['posts']['unchanged']:,}, "
+        f"new versions {d['posts']['new_version']:,}",
+        f"verdicts  {d['verdicts_created']:,} stored",
+        f"strikes   {d['strikes']:,}",
+        f"actions   {counts(d['actions'])}",
+        f"cases     {d['cases_opened']:,} opened ({counts(d['cases'])})",
+    ]
+    if d["expired"]:
+        lines.append(f"expired   {d['expired']:,} actions")
+    if d["errors_by_code"]:
+        lines.append(f"errors    {counts(d['errors_by_code'])}")
+    typer.echo("\n".join(lines), err=to_stderr)
+
+
 # --- explain ------------------------------------------------------------------------
 
 

@@ -120,3 +120,7 @@ LADDER_STEP_ORDER = ErrorCode("QL-7005", "sanctions ladder steps are out of orde
 DECISION_NOT_APPLICABLE = ErrorCode("QL-7006", "decision cannot be applied")
 ACTION_NOT_FOUND = ErrorCode("QL-7007", "action not found")
 NAIVE_TIME = ErrorCode("QL-7008", "time without a time zone")
+
+# --- audit log (qinglang.store.audit; QL-6xxx, store) ---
+AUDIT_INVALID = ErrorCode("QL-6004", "audit entry is invalid")
+AUDIT_BAD_ANCHOR = ErrorCode("QL-6005", "audit anchor is invalid")

@@ -25,7 +25,7 @@ COMMANDS = typer.main.get_command(app).commands  # type: ignore[attr-defined]
 
 def test_every_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
-    assert set(COMMANDS) == {"scan", "explain", "eval", "train", "version"}
+    assert set(COMMANDS) == {"scan", "ingest", "explain", "eval", "train", "version"}
     for name in COMMANDS:
         assert f"## `qinglang {name}`" in text
 

@@ -59,6 +59,10 @@ def _sqlite_file(url: URL) -> Path | None:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Python's sqlite3 defers BEGIN until the first write, so a SAVEPOINT issued before
+    # it starts a transaction of its own that RELEASE commits: rows would commit one by
+    # one. Take transaction control away from the driver; "begin" below emits BEGIN.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
         cur.execute("PRAGMA foreign_keys=ON")
@@ -72,8 +76,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (default :func:`database_url`).
 
-    SQLite: the file's folder is created, foreign keys are enforced and the journal is
-    WAL. Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
+    SQLite: the file's folder is created, foreign keys are enforced, the journal is
+    WAL, and a transaction begins when SQLAlchemy begins one (so a batch written with
+    savepoints commits whole or not at all). Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
     """
     parsed = parse_url(url)
     path = _sqlite_file(parsed)
@@ -85,7 +90,13 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         raise QLError(DB_URL_INVALID, f"unusable database URL {parsed.render_as_string()}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """Open the real transaction when SQLAlchemy begins one (SQLAlchemy's pysqlite recipe)."""
+    conn.exec_driver_sql("BEGIN")
 
 
 def alembic_config(url: str | URL | None = None) -> Config:
