@@ -13,27 +13,31 @@ when ``-o -`` asks for it; everything meant for people goes to stderr then.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from qinglang import __version__, errors
+from qinglang.commands import audit as audit_commands
+from qinglang.commands.common import (
+    EXIT_OK,
+    EXIT_RECORD_ERRORS,
+    fail,
+    reported,
+    stdout_gone,
+)
 from qinglang.errors import QLError
 from qinglang.io.records import DEFAULT_MAX_TEXT_CHARS
 
 if TYPE_CHECKING:
     from qinglang.detect.engine import Engine
-
-#: exit statuses
-EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
 
 #: refresh the progress bar every this many records (updates cost microseconds each)
 PROGRESS_EVERY = 512
@@ -89,123 +93,14 @@ def make_engine(packs: list[str] | None = None, model: str | None = "default", m
     return Engine.from_options(packs or None, model=None if model in (None, "none") else model, mode=mode)
 
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL. Default: QINGLANG_DB_URL, else the SQLite file in the "
-                 "user data directory (docs/store.md).", show_default=False),
-]
+# --- command groups (one module each under qinglang/commands) --------------------------
 
-audit_app = typer.Typer(help="The tamper-evident audit log: verify the hash chain, export it, show its head.",
-                        no_args_is_help=True)
-app.add_typer(audit_app, name="audit")
-
-
-@contextmanager
-def _db_session(db: str | None) -> Iterator[Any]:
-    """A session on the migrated database at ``db``; coded errors for a bad URL or an unreachable server."""
-    from qinglang.store.db import make_engine as make_db_engine
-    from qinglang.store.db import session_factory, upgrade
-
-    engine = make_db_engine(db)
-    try:
-        upgrade(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-@audit_app.command("verify")
-def audit_verify(
-    db: DbOption = None,
-    anchor: Annotated[
-        str | None,
-        typer.Option("--anchor", help="SEQ:HASH recorded earlier with 'qinglang audit head'; also catches a "
-                     "deleted tail or a rewritten history.", show_default=False),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
-    """Walk the hash chain; name every changed, relinked or missing entry. Exit 1 when any is found."""
-    from qinglang.store import audit
-
-    with _reported(), _db_session(db) as session:
-        result = audit.verify(session, anchor=audit.Anchor.parse(anchor) if anchor else None)
-    if as_json:
-        sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    else:
-        for problem in result.problems:
-            typer.echo(f"{problem.kind} at seq {problem.seq}: {problem.message}")
-        state = "intact" if result.ok else f"{len(result.problems)} problem(s)"
-        typer.echo(f"audit log: {result.entries} entries, {state}; head {result.head or '-'}")
-    raise typer.Exit(EXIT_OK if result.ok else EXIT_RECORD_ERRORS)
-
-
-@audit_app.command("export")
-def audit_export(
-    db: DbOption = None,
-    output: Annotated[str, typer.Option("-o", "--output", help="JSON Lines file, or - for stdout.")] = "-",
-    after: Annotated[int, typer.Option("--after", min=0, help="Only entries after this seq.")] = 0,
-) -> None:
-    """Write the audit log as JSON Lines (every column, hashes included), for hand-over or offline checks."""
-    from qinglang.store import audit
-
-    with _reported(), _db_session(db) as session:
-        if output == "-":
-            n = audit.export(session, sys.stdout, after=after)
-        else:
-            with open(output, "w", encoding="utf-8") as fh:
-                n = audit.export(session, fh, after=after)
-    typer.echo(f"exported {n} audit entries", err=True)
-
-
-@audit_app.command("head")
-def audit_head(db: DbOption = None) -> None:
-    """Print the chain's head as SEQ:HASH; record it outside the database as an anchor for 'verify'."""
-    from qinglang.store import audit
-
-    with _reported(), _db_session(db) as session:
-        head = audit.head(session)
-    typer.echo(str(head) if head else "-")
+app.add_typer(audit_commands.app, name="audit")
 
 
 def main() -> None:
     """Console-script entry point."""
     app()
-
-
-# --- errors -------------------------------------------------------------------------
-
-
-def _print_error(exc: QLError) -> None:
-    msg = f"error {exc.code.code}: {exc.message}"
-    if exc.hint:
-        msg += f"\n  hint: {exc.hint}"
-    typer.echo(msg, err=True)
-
-
-@contextmanager
-def _reported(status: int = EXIT_USAGE) -> Iterator[None]:
-    """Turn a QLError into its one-line message and an exit status; no traceback."""
-    try:
-        yield
-    except QLError as exc:
-        _print_error(exc)
-        raise typer.Exit(status) from None
-
-
-def _fail(code: errors.ErrorCode, message: str, status: int = EXIT_USAGE) -> NoReturn:
-    _print_error(QLError(code, message))
-    raise typer.Exit(status)
-
-
-def _stdout_gone() -> NoReturn:
-    """The reader of our stdout went away (``| head``): stop quietly, as Unix tools do."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-    raise typer.Exit(EXIT_RECORD_ERRORS)
 
 
 # --- scan ---------------------------------------------------------------------------
@@ -258,11 +153,11 @@ def scan(
     from qinglang.scan import ScanStats, scan_records, tune_gc_for_batch
 
     if sample and input is not None:
-        _fail(errors.BAD_OPTION, "give either INPUT or --sample, not both")
+        fail(errors.BAD_OPTION, "give either INPUT or --sample, not both")
     if not sample and input is None:
-        _fail(errors.BAD_OPTION, "missing INPUT (a file, or - for stdin); or use --sample")
+        fail(errors.BAD_OPTION, "missing INPUT (a file, or - for stdin); or use --sample")
 
-    with ExitStack() as stack, _reported():
+    with ExitStack() as stack, reported():
         if sample:
             source: str = str(stack.enter_context(resources.as_file(_sample_posts())))
             if not Path(source).is_file():
@@ -288,7 +183,7 @@ def scan(
                     if tick is not None and i % PROGRESS_EVERY == 0:
                         tick()
         except BrokenPipeError:
-            _stdout_gone()
+            stdout_gone()
         stats.finish()
     if not quiet:
         _print_summary(stats, engine, to_stderr=output == "-")
@@ -412,7 +307,7 @@ def ingest(
     from qinglang.store.db import session_factory, upgrade
 
     stats = IngestStats()
-    with _reported():
+    with reported():
         records = read_records(input, fmt=fmt.value if fmt else None)
         db_engine = make_db_engine(db)
         upgrade(db_engine)
@@ -428,7 +323,7 @@ def ingest(
                                           max_text_chars=max_text_chars, stats=stats):
                     writer.write(out)
         except BrokenPipeError:
-            _stdout_gone()
+            stdout_gone()
         except SQLAlchemyError as exc:
             raise QLError(errors.DB_UNAVAILABLE, f"database error while ingesting: {exc}") from None
         finally:
@@ -484,11 +379,11 @@ def explain(
 
     if text == "-":
         text = _read_stdin_text()
-    with _reported(EXIT_RECORD_ERRORS):
+    with reported(EXIT_RECORD_ERRORS):
         post = post_from_mapping({"id": "-", "text": text, "lang": lang}, 1)
-    with _reported():
+    with reported():
         engine = make_engine(pack, model=model, mode=mode)
-    with _reported(EXIT_RECORD_ERRORS):
+    with reported(EXIT_RECORD_ERRORS):
         verdict = engine.detect([post])[0]
     if as_json:
         sys.stdout.buffer.write(
@@ -504,7 +399,7 @@ def _read_stdin_text() -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        _fail(errors.INVALID_UTF8, f"stdin: invalid UTF-8 byte at byte {exc.start}",
+        fail(errors.INVALID_UTF8, f"stdin: invalid UTF-8 byte at byte {exc.start}",
               EXIT_RECORD_ERRORS)
     # `echo ... |` adds one newline the author did not write
     if text.endswith("\r\n"):
@@ -569,7 +464,7 @@ def eval_(
     """Measure the engine on a labeled file: precision, recall, F1 per category."""
     if attack is not None:
         if compare is not None or flips is not None:
-            _fail(errors.BAD_OPTION, "--attack does not go with --compare or --flips")
+            fail(errors.BAD_OPTION, "--attack does not go with --compare or --flips")
         _eval_attack(labeled, attack, as_json=as_json, pack=pack, model=model, mode=mode,
                      label_map=label_map, limit=limit)
         return
@@ -578,14 +473,14 @@ def eval_(
                       conflicting=bool(pack or mode or model != "default"))
         return
     if flips is not None:
-        _fail(errors.BAD_OPTION, "--flips goes with --compare")
+        fail(errors.BAD_OPTION, "--flips goes with --compare")
     try:
         from qinglang.eval.report import render_text
         from qinglang.eval.run import evaluate
         from qinglang.scan import tune_gc_for_batch
     except ImportError as exc:
-        _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
-    with _reported():
+        fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
+    with reported():
         engine = make_engine(pack, model=model, mode=mode)
         tune_gc_for_batch()
         report = evaluate(engine, labeled, label_map=label_map, limit=limit)
@@ -606,7 +501,7 @@ def _eval_attack(labeled: str, spec: str, *, as_json: bool, pack: list[str] | No
     from qinglang.eval.attack import evaluate_attacks, parse_attack_names, render_attack_text
     from qinglang.scan import tune_gc_for_batch
 
-    with _reported():
+    with reported():
         names = parse_attack_names(spec)
         engine = make_engine(pack, model=model, mode=mode)
         tune_gc_for_batch()
@@ -622,14 +517,14 @@ def _eval_compare(labeled: str, configs: tuple[str, str], *, flips: int | None, 
                   label_map: str | None, limit: int | None, conflicting: bool) -> None:
     """``eval --compare A B``: each configuration names its own packs/model/mode, so those options conflict."""
     if conflicting:
-        _fail(errors.BAD_OPTION, "--compare configurations name their own packs, model and mode; "
+        fail(errors.BAD_OPTION, "--compare configurations name their own packs, model and mode; "
               "drop --pack/--model/--mode")
     try:
         from qinglang.eval.compare import DEFAULT_JSON_FLIPS, TEXT_FLIPS, compare, render_compare_text
         from qinglang.scan import tune_gc_for_batch
     except ImportError as exc:
-        _fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
-    with _reported():
+        fail(errors.BAD_OPTION, f"evaluation is not available in this installation ({exc})")
+    with reported():
         tune_gc_for_batch()
         report = compare(labeled, configs[0], configs[1], label_map=label_map, limit=limit)
     if as_json:
@@ -673,8 +568,8 @@ def train(
     try:
         from qinglang.learn.train import train_main
     except ImportError as exc:
-        _fail(errors.BAD_OPTION, f"training is not available in this installation ({exc})")
-    with _reported():
+        fail(errors.BAD_OPTION, f"training is not available in this installation ({exc})")
+    with reported():
         status = train_main(files, dev, out, seed, name, model_version, target_precision, label_map)
     raise typer.Exit(status)
 
@@ -690,7 +585,7 @@ def version(
     as_json: Annotated[bool, typer.Option("--json", help="Print versions as JSON.")] = False,
 ) -> None:
     """Show the package, engine and policy pack versions (they stamp every verdict)."""
-    with _reported():
+    with reported():
         engine = make_engine(pack, model=model, mode=mode)
     versions = dict(engine.versions)
     if as_json:

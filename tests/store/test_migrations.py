@@ -20,7 +20,7 @@ TABLES = {
 def test_upgrade_creates_every_table(engine: Engine) -> None:
     assert set(Base.metadata.tables) == TABLES
     assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-    assert db.current_revision(engine) == db.head_revision() == "0001"
+    assert db.current_revision(engine) == db.head_revision() == "0005"
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -32,7 +32,7 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
     db.upgrade(engine)
-    assert db.current_revision(engine) == "0001"
+    assert db.current_revision(engine) == "0005"
 
 
 def test_downgrade_to_base_and_back(engine: Engine) -> None:
@@ -49,6 +49,6 @@ def test_upgrade_from_a_url(blank_url: URL) -> None:
     db.upgrade(blank_url)
     engine = db.make_engine(blank_url)
     try:
-        assert db.current_revision(engine) == "0001"
+        assert db.current_revision(engine) == "0005"
     finally:
         engine.dispose()
