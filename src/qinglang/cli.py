@@ -25,7 +25,14 @@ import orjson
 import typer
 
 from qinglang import __version__, errors
+from qinglang.commands import accounts as accounts_commands
+from qinglang.commands import appeal as appeal_commands
 from qinglang.commands import audit as audit_commands
+from qinglang.commands import cluster as cluster_commands
+from qinglang.commands import keys as keys_commands
+from qinglang.commands import registry as registry_commands
+from qinglang.commands import review as review_commands
+from qinglang.commands import serve as serve_commands
 from qinglang.commands.common import (
     EXIT_OK,
     EXIT_RECORD_ERRORS,
@@ -96,6 +103,13 @@ def make_engine(packs: list[str] | None = None, model: str | None = "default", m
 # --- command groups (one module each under qinglang/commands) --------------------------
 
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(keys_commands.app, name="keys")
+app.command("serve")(serve_commands.serve)
+app.add_typer(review_commands.app, name="review")
+app.add_typer(appeal_commands.app, name="appeal")
+app.add_typer(registry_commands.app, name="registry")
+app.add_typer(accounts_commands.app, name="accounts")
+app.add_typer(cluster_commands.app, name="cluster")
 
 
 def main() -> None:
@@ -289,6 +303,15 @@ def ingest(
         typer.Option("--max-text-chars", min=1,
                      help="Longest text field accepted, in characters; longer ones fail (QL-1006)."),
     ] = DEFAULT_MAX_TEXT_CHARS,
+    registry_file: Annotated[
+        str | None,
+        typer.Option("--registry", help="Import this licence registry CSV first (as 'registry import' does), then "
+                     "decide with the registry. Default: the stored registry, when it holds entries.",
+                     show_default=False),
+    ] = None,
+    no_registry: Annotated[
+        bool, typer.Option("--no-registry", help="Decide without the licence registry (no licence checks).")
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No summary.")
     ] = False,
@@ -309,8 +332,12 @@ def ingest(
     stats = IngestStats()
     with reported():
         records = read_records(input, fmt=fmt.value if fmt else None)
+        if registry_file is not None and no_registry:
+            fail(errors.BAD_OPTION, "--registry and --no-registry do not go together")
         db_engine = make_db_engine(db)
         upgrade(db_engine)
+        registry = None if no_registry else registry_commands.registry_for_ingest(
+            db_engine, registry_file, quiet=quiet)
         policy = default_ladder()
         engine = make_engine(pack, model=model, mode=mode)
         tune_gc_for_batch()
@@ -319,7 +346,8 @@ def ingest(
         try:
             with writer:
                 for out in ingest_records(engine, records, session_factory(db_engine), tenant=tenant,
-                                          now=datetime.now(UTC), policy=policy, batch_size=batch_size,
+                                          now=datetime.now(UTC), policy=policy,
+                                          registry=registry.registry if registry else None, batch_size=batch_size,
                                           max_text_chars=max_text_chars, stats=stats):
                     writer.write(out)
         except BrokenPipeError:
@@ -331,7 +359,8 @@ def ingest(
         stats.scan.finish()
     if not quiet:
         _print_ingest_summary(stats, to_stderr=output == "-")
-    raise typer.Exit(EXIT_RECORD_ERRORS if stats.scan.error_count else EXIT_OK)
+    bad_registry_rows = registry is not None and not registry.ok
+    raise typer.Exit(EXIT_RECORD_ERRORS if stats.scan.error_count or bad_registry_rows else EXIT_OK)
 
 
 def _print_ingest_summary(stats: Any, *, to_stderr: bool) -> None:

@@ -6,7 +6,8 @@ them. Never raise a bare ``Exception``; raise :class:`QLError` with a code from 
 
 Ranges: QL-1xxx input records, QL-2xxx policy packs, QL-3xxx engine and models,
 QL-4xxx command line and files, QL-5xxx evaluation, QL-6xxx store,
-QL-7xxx sanctions ladder, QL-8xxx licence registry.
+QL-7xxx sanctions ladder, QL-8xxx licence registry, QL-9xxx clusters (QL-9001..9099),
+QL-95xx HTTP service.
 """
 
 from __future__ import annotations
@@ -124,3 +125,57 @@ NAIVE_TIME = ErrorCode("QL-7008", "time without a time zone")
 # --- audit log (qinglang.store.audit; QL-6xxx, store) ---
 AUDIT_INVALID = ErrorCode("QL-6004", "audit entry is invalid")
 AUDIT_BAD_ANCHOR = ErrorCode("QL-6005", "audit anchor is invalid")
+
+# --- set-based ingest writes (qinglang.store.batch, qinglang.ingest; QL-6301..6349) ---
+BATCH_CONFLICTS = ErrorCode("QL-6301", "ingest batch kept conflicting with other writers")
+
+# --- HTTP service (qinglang.service; QL-95xx: every error body is {"code", "message"}) ---
+SERVICE_SETTINGS_INVALID = ErrorCode("QL-9501", "service settings are invalid")
+SERVICE_INSECURE_SECRET = ErrorCode("QL-9502", "default or empty secret outside development")
+AUTH_REQUIRED = ErrorCode("QL-9503", "API key missing, unknown or revoked")
+AUTH_FORBIDDEN = ErrorCode("QL-9504", "API key's role may not do this")
+HTTP_NOT_FOUND = ErrorCode("QL-9505", "not found")
+HTTP_METHOD_NOT_ALLOWED = ErrorCode("QL-9506", "method not allowed")
+HTTP_MALFORMED_JSON = ErrorCode("QL-9507", "request body is not valid JSON")
+HTTP_BODY_NOT_UTF8 = ErrorCode("QL-9508", "request body is not valid UTF-8")
+HTTP_VALIDATION = ErrorCode("QL-9509", "request does not match the schema")
+HTTP_BODY_TOO_LARGE = ErrorCode("QL-9510", "request body too large")
+HTTP_BATCH_TOO_LARGE = ErrorCode("QL-9511", "batch holds too many posts")
+HTTP_RATE_LIMITED = ErrorCode("QL-9512", "rate limit exceeded")
+DETECTION_TIMEOUT = ErrorCode("QL-9513", "detection did not finish within its time budget")
+SERVICE_NOT_READY = ErrorCode("QL-9514", "service is not ready")
+HTTP_UNSUPPORTED_MEDIA = ErrorCode("QL-9515", "unsupported media type")
+HTTP_INTERNAL = ErrorCode("QL-9516", "internal error")
+
+# --- review queue and appeals (qinglang.store.reviews, qinglang.store.appeals; QL-61xx) ---
+CASE_NOT_FOUND = ErrorCode("QL-6101", "case not found")
+CASE_CLOSED = ErrorCode("QL-6102", "case is already decided")
+CASE_CLAIMED = ErrorCode("QL-6103", "case is claimed by another reviewer")
+CASE_NOT_CLAIMED = ErrorCode("QL-6104", "case is not claimed by this reviewer")
+REVIEW_INVALID = ErrorCode("QL-6105", "review decision is invalid")
+ACCOUNT_NOT_FOUND = ErrorCode("QL-6106", "account not found")
+APPEAL_ACTION_NOT_FOUND = ErrorCode("QL-6107", "appealed action not found")
+APPEAL_NOT_ALLOWED = ErrorCode("QL-6108", "action cannot be appealed")
+APPEAL_ALREADY_OPEN = ErrorCode("QL-6109", "an appeal against this action is already open")
+APPEAL_NOT_FOUND = ErrorCode("QL-6110", "appeal not found")
+APPEAL_DECIDED = ErrorCode("QL-6111", "appeal is already decided")
+APPEAL_CONFLICT = ErrorCode("QL-6112", "decider may not decide this appeal")
+IDENTITY_REQUIRED = ErrorCode("QL-6113", "reviewer or appellant identity is missing")
+
+# --- registry persistence and accounts (store.registry_store, store.accounts_view; QL-62xx) ---
+ACCOUNT_AMBIGUOUS = ErrorCode("QL-6201", "account id is ambiguous")
+REGISTRY_ENTRY_NOT_FOUND = ErrorCode("QL-6202", "registry entry not found")
+REGISTRY_ENTRY_RETIRED = ErrorCode("QL-6203", "registry entry is retired")
+REGISTRY_REPLACE_SKIPPED = ErrorCode("QL-6204", "replace skipped: the snapshot has bad rows")
+
+# --- gang clusters (qinglang.cluster; QL-90xx: a bad account row is reported, the rest imported) ---
+CLUSTER_BAD_ROW = ErrorCode("QL-9001", "account row is malformed")
+CLUSTER_BAD_PHONE = ErrorCode("QL-9002", "invalid phone number in account data")
+CLUSTER_BAD_IP = ErrorCode("QL-9003", "invalid IP address in account data")
+CLUSTER_BAD_DEVICE = ErrorCode("QL-9004", "invalid device id in account data")
+CLUSTER_BAD_PAYMENT = ErrorCode("QL-9005", "invalid payment account in account data")
+CLUSTER_NOT_FOUND = ErrorCode("QL-9006", "cluster not found")
+CLUSTER_ACCOUNT_NOT_FOUND = ErrorCode("QL-9007", "account is in no cluster")
+CLUSTER_NO_PATH = ErrorCode("QL-9008", "accounts are not linked")
+CLUSTER_SETTINGS = ErrorCode("QL-9009", "cluster settings are invalid")
+CLUSTER_NOT_BUILT = ErrorCode("QL-9010", "no cluster run yet")

@@ -2,16 +2,21 @@
 
 :func:`ingest_records` runs the batch pipeline (:func:`qinglang.scan.scan_records`:
 reading, validation, detection, one output per input record), then stores each batch
-in **one transaction**: per verdict, the post and verdict (``store.repo``), the account's
-state (``store.actions``), :func:`~qinglang.decide.expire`, :func:`~qinglang.decide.decide`
-and the strikes, actions and cases it produced. Outputs are yielded only after their
-batch committed, so whatever was written out is stored.
+in **one transaction** with ``store.batch.store_batch``: set-based, a few statements per
+table per batch (accounts, post versions, verdicts, registry bindings, account states,
+then :func:`~qinglang.decide.expire` and :func:`~qinglang.decide.decide` in Python, and
+the strikes, actions, cases and audit entries they produced). Outputs are yielded only
+after their batch committed, so whatever was written out is stored. ``per_post=True``
+(and databases other than SQLite and PostgreSQL) store post by post through
+``store.repo`` and ``store.actions`` instead, with the same results.
 
 Re-running the same input adds nothing: an unchanged post finds its stored version and
 verdict, and the decision key (``<post id>#<version>``) finds the strike or action
 already recorded for it, or the case already open. A changed post is a new version, gets
 a new verdict and is decided again. A process killed mid-run loses at most the batch in
-flight (its transaction rolls back) and a re-run completes it. See docs/store.md.
+flight (its transaction rolls back) and a re-run completes it. A batch PostgreSQL rolls
+back to break a deadlock with a concurrent writer is retried (``QL-6301`` when it keeps
+happening). See docs/store.md.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import count
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from qinglang import errors
@@ -32,6 +39,7 @@ from qinglang.io.records import DEFAULT_MAX_TEXT_CHARS
 from qinglang.model import ErrorRecord, Post, Verdict
 from qinglang.registry import BindingStatus, Registry, bind_account
 from qinglang.scan import DEFAULT_BATCH_SIZE, Detector, Output, ScanStats, scan_records
+from qinglang.store import batch as batch_writes
 from qinglang.store.actions import (
     INGEST_ACTOR,
     Persisted,
@@ -41,6 +49,8 @@ from qinglang.store.actions import (
     persist_decision,
     persist_expiry,
 )
+from qinglang.store.batch import BatchCounts, BatchItem
+from qinglang.store.registry_store import licence_status_for
 from qinglang.store.repo import save_post_and_verdict
 from qinglang.store.tables import Account
 
@@ -63,7 +73,21 @@ class IngestStats:
     cases: Counter[str] = field(default_factory=Counter)  # by reason (a case with two reasons counts in both)
     cases_opened: int = 0
     expired: int = 0
+    bound: int = 0  # accounts whose registry binding was set or changed
     batches: int = 0
+
+    def add(self, done: BatchCounts) -> None:
+        """Add one committed batch's counts."""
+        self.posts.update(done.posts)
+        self.verdicts_created += done.verdicts_created
+        self.decisions.update(done.decisions)
+        self.strikes += done.strikes
+        self.actions.update(done.actions)
+        self.cases.update(done.cases)
+        self.cases_opened += done.cases_opened
+        self.expired += done.expired
+        self.bound += done.bound
+        self.batches += 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +103,7 @@ class IngestStats:
             "cases_opened": self.cases_opened,
             "cases": dict(sorted(self.cases.items())),
             "expired": self.expired,
+            "accounts_bound": self.bound,
             "batches": self.batches,
         }
 
@@ -113,12 +138,15 @@ def ingest_records(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     stats: IngestStats | None = None,
+    per_post: bool = False,
 ) -> Iterator[Output]:
     """Scan, store and decide; yield one output per input record, in input order.
 
     Each batch of ``batch_size`` outputs is stored and decided in one transaction and
     yielded after it commits. Error records are yielded as they are (nothing is stored
     for them). ``now`` (time-zone aware) stamps the stored rows and the decisions.
+    ``per_post`` stores post by post through ``store.repo``/``store.actions`` instead of
+    the set-based ``store.batch`` (same results, far slower: the reference for tests).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise QLError(errors.NAIVE_TIME, f"'now' must be time-zone aware (got {now.isoformat()})")
@@ -133,12 +161,12 @@ def ingest_records(
         batch.append(out)
         if len(batch) >= batch_size:
             _store_batch(batch, posts, session_factory, tenant=tenant, now=now, policy=policy,
-                         registry=registry, stats=stats)
+                         registry=registry, stats=stats, per_post=per_post)
             yield from batch
             batch = []
     if batch:
         _store_batch(batch, posts, session_factory, tenant=tenant, now=now, policy=policy,
-                     registry=registry, stats=stats)
+                     registry=registry, stats=stats, per_post=per_post)
         yield from batch
 
 
@@ -161,30 +189,47 @@ class _Remember:
 
 def _store_batch(batch: list[Output], posts: dict[int, tuple[Verdict, Post]], session_factory: SessionFactory,
                  *, tenant: str, now: datetime, policy: LadderPolicy, registry: Registry | None,
-                 stats: IngestStats) -> None:
+                 stats: IngestStats, per_post: bool = False) -> None:
     pairs = [(posts.pop(id(out))[1], out) for out in batch if not isinstance(out, ErrorRecord)]
     posts.clear()  # verdicts of a failed batch retried post by post leave nothing behind
     if not pairs:
         return
-    local = IngestStats()
-    with session_factory() as session, session.begin():
-        for post, verdict in pairs:
-            _ingest_one(session, post, verdict, tenant=tenant, now=now, policy=policy, registry=registry,
-                        stats=local)
-    # count only what committed
-    stats.posts.update(local.posts)
-    stats.verdicts_created += local.verdicts_created
-    stats.decisions.update(local.decisions)
-    stats.strikes += local.strikes
-    stats.actions.update(local.actions)
-    stats.cases.update(local.cases)
-    stats.cases_opened += local.cases_opened
-    stats.expired += local.expired
-    stats.batches += 1
+    items = [BatchItem(post, verdict) for post, verdict in pairs]
+    for attempt in count(1):
+        try:
+            with session_factory() as session, session.begin():
+                if per_post or not batch_writes.supported(session.get_bind().dialect.name):
+                    local = BatchCounts()
+                    for item in items:
+                        _ingest_one(session, item, tenant=tenant, now=now, policy=policy, registry=registry,
+                                    stats=local)
+                else:
+                    local = batch_writes.store_batch(session, items, tenant=tenant, now=now, policy=policy,
+                                                     registry=registry)
+            break
+        except DBAPIError as exc:
+            # PostgreSQL rolled the batch back to break a deadlock with another writer: do it again
+            if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES:
+                raise
+            if attempt >= _BATCH_ATTEMPTS:
+                raise QLError(errors.BATCH_CONFLICTS, f"batch kept conflicting with other writers: {exc.orig}"
+                              ) from None
+    stats.add(local)  # count only what committed
 
 
-def _ingest_one(session: Session, post: Post, verdict: Verdict, *, tenant: str, now: datetime,
-                policy: LadderPolicy, registry: Registry | None, stats: IngestStats) -> None:
+#: deadlock detected, serialization failure: the transaction was rolled back and may simply be retried
+_RETRY_SQLSTATES = ("40P01", "40001")
+_BATCH_ATTEMPTS = 5
+
+
+def _ingest_one(session: Session, item: BatchItem, *, tenant: str, now: datetime, policy: LadderPolicy,
+                registry: Registry | None, stats: BatchCounts) -> None:
+    """The per-post path: ``store.repo`` and ``store.actions``, a few statements per post.
+
+    The reference the set-based path (``store.batch``) is tested against, and the path on
+    databases other than SQLite and PostgreSQL.
+    """
+    post, verdict = item.post, item.verdict
     saved = save_post_and_verdict(session, post, verdict, tenant, now=now)
     stats.posts[saved.status] += 1
     stats.verdicts_created += int(saved.verdict_created)
@@ -192,7 +237,9 @@ def _ingest_one(session: Session, post: Post, verdict: Verdict, *, tenant: str, 
     if account is None:
         stats.decisions["skipped"] += 1  # no account to sanction
         return
-    licensed = licence_status(registry, post, now)
+    bound_to = (account.registry_entity_id, account.binding_source)
+    licensed = licence_status_for(session, registry, account, post, now)  # records a name-match binding
+    stats.bound += int((account.registry_entity_id, account.binding_source) != bound_to)
     if not verdict.flagged and (licensed is None or not licensed.claimed):
         stats.decisions["none"] += 1  # decide would say "verdict flags nothing"; no state to load
         return

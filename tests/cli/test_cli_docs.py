@@ -38,7 +38,14 @@ COMMANDS = _leaves(typer.main.get_command(app))
 def test_every_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert set(COMMANDS) == {"scan", "ingest", "explain", "eval", "train", "version",
-                             "audit verify", "audit export", "audit head"}
+                             "audit verify", "audit export", "audit head",
+                             "review list", "review next", "review claim", "review release", "review decide",
+                             "review export", "appeal file", "appeal list", "appeal decide",
+                             "registry import", "registry list", "registry show",
+                             "accounts show", "accounts list", "accounts bind", "accounts unbind",
+                             "serve", "keys create", "keys list", "keys revoke",
+                             "cluster build", "cluster accounts", "cluster list", "cluster show",
+                             "cluster explain", "cluster export", "cluster act"}
     for name in COMMANDS:
         assert f"## `qinglang {name}`" in text
 

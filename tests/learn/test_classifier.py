@@ -243,7 +243,8 @@ def test_default_model_ships_and_is_licence_clean() -> None:
     meta = model.meta
     assert meta["shippable"] is True
     names = {d["name"] for d in meta["training_data"]}
-    assert names <= {"janitr_x_crypto_en.jsonl", "labeled_zh.jsonl", "labeled_en.jsonl", "labeled_it.jsonl"}
+    assert names <= {"janitr_x_crypto_en.jsonl", "labeled_zh.jsonl", "labeled_zh_more.jsonl", "labeled_en.jsonl",
+                     "labeled_it.jsonl"}
     assert all(d["shippable"] for d in meta["training_data"])
     size = sum(f.stat().st_size for f in path.iterdir())
     assert size < 5_000_000

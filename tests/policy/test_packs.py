@@ -173,7 +173,8 @@ def _jsonl(package: str, name: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(("name", "lang", "at_least"), [
-    ("labeled_zh.jsonl", "zh", 140), ("labeled_en.jsonl", "en", 75), ("labeled_it.jsonl", "it", 35),
+    ("labeled_zh.jsonl", "zh", 140), ("labeled_zh_more.jsonl", "zh", 1200), ("labeled_en.jsonl", "en", 75),
+    ("labeled_it.jsonl", "it", 35),
 ])
 def test_labeled_examples_shape(name: str, lang: str, at_least: int) -> None:
     rows = _jsonl("qinglang.examples", name)
@@ -193,11 +194,23 @@ def test_labeled_examples_shape(name: str, lang: str, at_least: int) -> None:
     assert 0.3 <= benign / len(rows) <= 0.6, f"{name}: benign share {benign / len(rows):.2f}"
 
 
-def test_labeled_examples_cover_every_category() -> None:
-    rows = _jsonl("qinglang.examples", "labeled_zh.jsonl")
+@pytest.mark.parametrize(("name", "at_least"), [("labeled_zh.jsonl", 2), ("labeled_zh_more.jsonl", 20)])
+def test_labeled_examples_cover_every_category(name: str, at_least: int) -> None:
+    rows = _jsonl("qinglang.examples", name)
     counts = Counter(c for r in rows for c in r["labels"])
     for code in taxonomy():
-        assert counts[code] >= 2, f"zh examples: {code} has {counts[code]}"
+        assert counts[code] >= at_least, f"{name}: {code} has {counts[code]}"
+
+
+def test_example_files_share_no_id_or_text() -> None:
+    """All example files train one model: an id or a text in two files would be one row counted twice."""
+    names = sorted(p.name for p in resources.files("qinglang.examples").iterdir() if p.name.endswith(".jsonl"))
+    assert "labeled_zh_more.jsonl" in names
+    rows = [r for name in names for r in _jsonl("qinglang.examples", name)]
+    ids = Counter(r["id"] for r in rows)
+    assert not [i for i, n in ids.items() if n > 1]
+    texts = Counter(" ".join(r["text"].split()) for r in rows)
+    assert not [t for t, n in texts.items() if n > 1]
 
 
 def test_sample_posts_shape() -> None:

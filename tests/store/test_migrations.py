@@ -14,6 +14,8 @@ from qinglang.store.tables import Base
 TABLES = {
     "accounts", "posts", "verdicts", "registry_entities", "registry_aliases", "actions",
     "strikes", "cases", "case_verdicts", "reviews", "appeals", "audit_log",
+    "api_keys",
+    "account_identifiers", "cluster_runs", "clusters", "cluster_members",
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -201,3 +201,52 @@ def _save_action(session: Session, action: Action, account: Account, post_versio
     _, created = _insert_or_get(session, lambda: ActionRow(**values), lambda: session.scalars(stmt).first())
     return created
 
+
+
+class AccountRef(Protocol):
+    """What loading a state needs of an account: an ORM ``Account`` or a lighter row (``store.batch``)."""
+
+    id: int
+    external_id: str
+    followers: int | None
+
+
+def load_account_states(session: Session, accounts: Iterable[AccountRef]) -> dict[int, AccountState]:
+    """:func:`load_account_state` for many accounts in three queries, keyed by account row id.
+
+    For set-based ingest (``store.batch``): the states are the same as loading each
+    account on its own (strikes and actions in row order), without a round trip per account.
+    """
+    by_id = {a.id: a for a in accounts}
+    if not by_id:
+        return {}
+    ids = sorted(by_id)
+    strikes: dict[int, list[Strike]] = {i: [] for i in ids}
+    actions: dict[int, list[ActionRow]] = {i: [] for i in ids}
+    for chunk in _chunks(ids):
+        for s in session.scalars(select(Strike).where(Strike.account_id.in_(chunk)).order_by(Strike.id)):
+            strikes[s.account_id].append(s)
+        for a in session.scalars(select(ActionRow).where(ActionRow.account_id.in_(chunk)).order_by(ActionRow.id)):
+            actions[a.account_id].append(a)
+    keys = _verdict_keys(session, [s.verdict_id for rows in strikes.values() for s in rows]
+                         + [int(v) for rows in actions.values() for a in rows for v in a.cause_verdict_ids])
+    return {
+        i: AccountState(
+            account_id=by_id[i].external_id,  # account_key() of the account
+            followers=by_id[i].followers or 0,
+            strikes=tuple(
+                DecidedStrike(verdict_id=keys.get(s.verdict_id, str(s.verdict_id)), category=s.category,
+                              severity=s.severity, points=s.points, at=s.at, rules=tuple(s.rule_ids),
+                              reversed_at=s.reversed_at)
+                for s in strikes[i]
+            ),
+            actions=tuple(_action_from_row(a, keys, by_id[i]) for a in actions[i]),  # type: ignore[arg-type]
+        )
+        for i in ids
+    }
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    """Bound IN lists (SQLite and psycopg cap the parameters of one statement)."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]

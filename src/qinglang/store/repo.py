@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,7 +53,11 @@ def content_hash(post: Post) -> str:
     An empty field and a missing one hash the same.
     """
     fields = {name: getattr(post, name) for name in TEXT_FIELDS if getattr(post, name)}
-    return hashlib.sha256(_stable_json(fields)).hexdigest()
+    try:  # the same bytes as _stable_json for strings and lists of strings, several times faster
+        data = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        data = _stable_json(fields)
+    return hashlib.sha256(data).hexdigest()
 
 
 def versions_key(versions: dict[str, Any]) -> str:

@@ -111,6 +111,8 @@ class RegistryEntity(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: set when a ``--replace`` import no longer lists the entry (kept for history and bound accounts)
+    retired_at: Mapped[datetime | None]
 
 
 class RegistryAlias(Base):
@@ -146,6 +148,10 @@ class Account(Base):
     registry_entity_id: Mapped[int | None] = mapped_column(
         ForeignKey("registry_entities.id", ondelete="SET NULL"), index=True
     )
+    #: how ``registry_entity_id`` was set: ``declared`` (a person, wins) or ``matched`` (by name at ingest)
+    binding_source: Mapped[str | None] = mapped_column(String(16))
+    bound_at: Mapped[datetime | None]
+    bound_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -265,10 +271,13 @@ class Case(Base):
     """A unit of analyst work: verdicts (and their account) gathered for review.
 
     ``reasons`` are the decide layer's stable codes for why a person must look
-    (``review_only_category``, ``low_confidence``, ...).
+    (``review_only_category``, ``low_confidence``, ...). ``status`` is ``open``,
+    ``claimed`` (``assignee`` holds it since ``claimed_at``) or ``closed``; the review
+    queue (``store.reviews``) claims with a conditional update on these columns.
     """
 
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_tenant_status_priority", "tenant", "status", "priority"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64), index=True)
@@ -280,6 +289,7 @@ class Case(Base):
     priority: Mapped[int] = mapped_column(default=0)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     assignee: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
     opened_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -297,7 +307,12 @@ class CaseVerdict(Base):
 
 
 class Review(Base):
-    """An analyst's decision on a verdict: confirm, reject, or change its categories."""
+    """An analyst's decision on a verdict: ``confirm``, ``overturn`` or ``recategorize``.
+
+    ``categories`` are the categories the reviewer says are right (empty for an
+    overturn), ``previous_categories`` what the verdict said: the pair is a labeled
+    training example (``store.training_export``).
+    """
 
     __tablename__ = "reviews"
 
@@ -308,12 +323,17 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(128))
     decision: Mapped[str] = mapped_column(String(32))
     categories: Mapped[list[Any] | None]
+    previous_categories: Mapped[list[Any] | None]
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Appeal(Base):
-    """An account's appeal against an action, and its outcome."""
+    """An account's appeal against an action, and its outcome.
+
+    ``status`` is ``open``, ``upheld`` or ``rejected``; ``changes`` lists what an
+    upheld appeal's reversal changed (action key, change, note), for the record.
+    """
 
     __tablename__ = "appeals"
 
@@ -325,6 +345,7 @@ class Appeal(Base):
     status: Mapped[str] = mapped_column(String(32), default="open")
     decided_by: Mapped[str | None] = mapped_column(String(128))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[list[Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
 
@@ -350,3 +371,7 @@ class AuditEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+import qinglang.cluster.tables  # noqa: E402  (gang clusters, migration 0004)
+import qinglang.service.tables  # noqa: E402, F401  (HTTP service API keys, migration 0005)
