@@ -45,7 +45,7 @@ def scan_only(path: Path, engine) -> float:
     return time.perf_counter() - t0
 
 
-def ingest(path: Path, engine, url, *, per_post: bool) -> tuple[float, float, dict]:
+def ingest(path: Path, engine, url, *, per_post: bool, overlap: bool) -> tuple[float, float, dict]:
     """Seconds for a first ingest into an empty database and for a re-run of the same input."""
     from qinglang.decide import default_ladder
     from qinglang.ingest import IngestStats, ingest_records
@@ -61,7 +61,7 @@ def ingest(path: Path, engine, url, *, per_post: bool) -> tuple[float, float, di
         t0 = time.perf_counter()
         for _ in ingest_records(engine, read_records(str(path)), session_factory(db), tenant="bench",
                                 now=datetime(2026, 11, 21, tzinfo=UTC), policy=default_ladder(), stats=stats,
-                                per_post=per_post):
+                                per_post=per_post, overlap=overlap):
             pass
         times.append(time.perf_counter() - t0)
         infos.append({"actions": sum(stats.actions.values()), "cases": stats.cases_opened, "strikes": stats.strikes,
@@ -86,6 +86,7 @@ def main() -> int:
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--per-post", action="store_true", help="the row-by-row reference path")
+    ap.add_argument("--no-overlap", action="store_true", help="scan only while no batch is being written")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -99,7 +100,8 @@ def main() -> int:
     engine.detect_text("warm up")
     tune_gc_for_batch()
     result: dict = {"posts": args.posts, "suspicious": args.suspicious, "repeat": args.repeat,
-                    "path": "per-post" if args.per_post else "set-based"}
+                    "path": "per-post" if args.per_post else "set-based",
+                    "overlap": not args.no_overlap}
     try:
         admin = create_engine(args.pg, connect_args={"connect_timeout": 3})
         pg_schema(admin, "qinglang_bench_probe", True)
@@ -118,7 +120,7 @@ def main() -> int:
         for i in range(args.repeat):
             runs["scan"].append(scan_only(src, engine))
             first, again, info["sqlite"] = ingest(src, engine, f"sqlite:///{Path(tmp) / f'bench{i}.db'}",
-                                                  per_post=args.per_post)
+                                                  per_post=args.per_post, overlap=not args.no_overlap)
             runs["sqlite"].append(first)
             runs["sqlite_rerun"].append(again)
             if admin is not None:
@@ -126,7 +128,8 @@ def main() -> int:
                 pg_schema(admin, schema, True)
                 try:
                     url = parse_url(args.pg).update_query_dict({"options": f"-csearch_path={schema}"})
-                    first, again, info["postgresql"] = ingest(src, engine, url, per_post=args.per_post)
+                    first, again, info["postgresql"] = ingest(src, engine, url, per_post=args.per_post,
+                                                              overlap=not args.no_overlap)
                     runs["postgresql"].append(first)
                     runs["postgresql_rerun"].append(again)
                 finally:

@@ -178,3 +178,40 @@ def test_licence_status_from_the_registry() -> None:
     claim = licence_status(registry, Post(id="p", text="x", account_id="股神老李", bio="持牌投顾"), now)
     assert claim is not None and claim.claimed and not claim.licensed
     assert licence_status(None, Post(id="p", text="x", account_id="a"), now) is None
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_a_failed_batch_stops_the_run_and_nothing_after_it_is_stored(tmp_path: Path, overlap: bool) -> None:
+    """With the writer thread, outputs still come only from committed batches, and a batch queued
+    behind a failed one is not written (it would be decided without the failed batch's strikes)."""
+    from datetime import UTC, datetime
+
+    from qinglang.decide import default_ladder
+    from qinglang.detect.engine import Engine
+    from qinglang.ingest import ingest_records
+    from qinglang.store.db import make_engine, session_factory, upgrade
+
+    db = make_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    upgrade(db)
+    factory = session_factory(db)
+    calls = 0
+
+    def flaky() -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("database went away")
+        return factory()
+
+    records = list(enumerate(generated_posts(40), start=1))
+    seen: list[str] = []
+    with pytest.raises(RuntimeError, match="went away"):
+        for out in ingest_records(Engine(), records, flaky, tenant="t", now=datetime(2026, 11, 21, tzinfo=UTC),
+                                  policy=default_ladder(), batch_size=10, overlap=overlap):
+            seen.append(out.id)
+    assert seen == [f"g{i:05d}" for i in range(10)]  # the first batch only: it alone committed
+    with sqlite3.connect(tmp_path / "q.db") as conn:
+        stored = sorted(r[0] for r in conn.execute("select post_id from posts"))
+    assert stored == seen  # batches 3 and 4 were never written
+    assert calls == 2
+    db.dispose()

@@ -22,8 +22,10 @@ happening). See docs/store.md.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+import functools
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
@@ -139,6 +141,7 @@ def ingest_records(
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     stats: IngestStats | None = None,
     per_post: bool = False,
+    overlap: bool = True,
 ) -> Iterator[Output]:
     """Scan, store and decide; yield one output per input record, in input order.
 
@@ -147,6 +150,8 @@ def ingest_records(
     for them). ``now`` (time-zone aware) stamps the stored rows and the decisions.
     ``per_post`` stores post by post through ``store.repo``/``store.actions`` instead of
     the set-based ``store.batch`` (same results, far slower: the reference for tests).
+    ``overlap`` stores each batch in a writer thread while the next one is scanned; off,
+    scanning waits for every write (same results; for comparison in benchmarks).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise QLError(errors.NAIVE_TIME, f"'now' must be time-zone aware (got {now.isoformat()})")
@@ -155,19 +160,67 @@ def ingest_records(
     stats = stats if stats is not None else IngestStats()
     # the engine wrapper remembers the post behind each verdict (scan yields verdicts only)
     posts: dict[int, tuple[Verdict, Post]] = {}
-    batch: list[Output] = []
-    for out in scan_records(_Remember(engine, posts), records, batch_size,
-                            max_text_chars=max_text_chars, stats=stats.scan):
-        batch.append(out)
-        if len(batch) >= batch_size:
-            _store_batch(batch, posts, session_factory, tenant=tenant, now=now, policy=policy,
-                         registry=registry, stats=stats, per_post=per_post)
-            yield from batch
-            batch = []
-    if batch:
-        _store_batch(batch, posts, session_factory, tenant=tenant, now=now, policy=policy,
-                     registry=registry, stats=stats, per_post=per_post)
-        yield from batch
+    store = _InOrder(functools.partial(_store_batch, session_factory=session_factory, tenant=tenant, now=now,
+                                       policy=policy, registry=registry, stats=stats, per_post=per_post))
+    # One writer thread stores batch N while this thread scans batch N+1: the database's
+    # time (a server round trip, or SQLite's C code) overlaps detection, which holds the
+    # GIL. Batches are still written one at a time, in order, so each is decided on the
+    # state its predecessors committed, and outputs are yielded only after their batch
+    # committed. A crash loses at most the two batches in flight; a re-run completes them.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="qinglang-ingest-writer") as writer:
+        queued: deque[tuple[list[Output], Future[None]]] = deque()  # at most two: one writing, one waiting
+        try:
+            batch: list[Output] = []
+            for out in scan_records(_Remember(engine, posts), records, batch_size,
+                                    max_text_chars=max_text_chars, stats=stats.scan):
+                batch.append(out)
+                if len(batch) >= batch_size:
+                    queued.append((batch, writer.submit(store, _take_items(batch, posts))))
+                    batch = []
+                    if len(queued) > (1 if overlap else 0):
+                        yield from _committed(queued.popleft())
+            if batch:
+                queued.append((batch, writer.submit(store, _take_items(batch, posts))))
+            while queued:
+                yield from _committed(queued.popleft())
+        finally:
+            for _, future in queued:
+                future.cancel()  # not started: never written; started: ends whole (commit or rollback)
+
+
+class _InOrder:
+    """Runs batch writes in the writer thread; once one fails, the later ones are not written.
+
+    A batch queued behind a failed one would otherwise be decided without the failed
+    batch's strikes; left out, a re-run writes both in order.
+    """
+
+    def __init__(self, write: Callable[[list[BatchItem]], None]) -> None:
+        self._write = write
+        self._failed = False
+
+    def __call__(self, items: list[BatchItem]) -> None:
+        if self._failed:
+            raise QLError(errors.RECORD_FAILED, "not stored: an earlier batch of this run failed")
+        try:
+            self._write(items)
+        except BaseException:
+            self._failed = True
+            raise
+
+
+def _committed(in_flight: tuple[list[Output], Future[None]]) -> list[Output]:
+    """The batch's outputs once its write has committed (re-raising what the write raised)."""
+    batch, future = in_flight
+    future.result()
+    return batch
+
+
+def _take_items(batch: list[Output], posts: dict[int, tuple[Verdict, Post]]) -> list[BatchItem]:
+    """The (post, verdict) pairs of a scanned batch, taken out of ``posts`` before the next batch is scanned."""
+    items = [BatchItem(posts.pop(id(out))[1], out).prepare() for out in batch if not isinstance(out, ErrorRecord)]
+    posts.clear()  # verdicts of a failed batch retried post by post leave nothing behind
+    return items
 
 
 class _Remember:
@@ -187,14 +240,10 @@ class _Remember:
         return verdicts
 
 
-def _store_batch(batch: list[Output], posts: dict[int, tuple[Verdict, Post]], session_factory: SessionFactory,
-                 *, tenant: str, now: datetime, policy: LadderPolicy, registry: Registry | None,
-                 stats: IngestStats, per_post: bool = False) -> None:
-    pairs = [(posts.pop(id(out))[1], out) for out in batch if not isinstance(out, ErrorRecord)]
-    posts.clear()  # verdicts of a failed batch retried post by post leave nothing behind
-    if not pairs:
+def _store_batch(items: list[BatchItem], *, session_factory: SessionFactory, tenant: str, now: datetime,
+                 policy: LadderPolicy, registry: Registry | None, stats: IngestStats, per_post: bool = False) -> None:
+    if not items:
         return
-    items = [BatchItem(post, verdict) for post, verdict in pairs]
     for attempt in count(1):
         try:
             with session_factory() as session, session.begin():

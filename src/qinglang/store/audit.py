@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import IO, Any, NamedTuple
 
-from sqlalchemy import String, Text, select, text, type_coerce
+from sqlalchemy import String, Text, insert, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from qinglang.errors import AUDIT_BAD_ANCHOR, AUDIT_INVALID, MALFORMED_RECORD, UNSUPPORTED_FORMAT, QLError
+from qinglang.store.bulk import pg_insert_rows
 from qinglang.store.tables import AuditEntry
 
 #: ``prev_hash`` of the first entry (seq 1).
@@ -246,7 +247,8 @@ def append_many(
 
     All entries share ``actor``, ``action``, ``tenant`` and ``at`` (default: now), and
     take consecutive ``seq`` numbers (the lock is taken once). Every item is checked
-    before anything is written; flushes, never commits.
+    before anything is written; the rows are inserted in bulk, never committed. The
+    returned entries are not attached to the session (read them back to change nothing).
     """
     prepared = [
         _prepare(tenant=tenant, actor=actor, action=action, subject=subject, payload=payload)
@@ -261,11 +263,18 @@ def append_many(
     for i, item in enumerate(prepared, start=1):
         entry = _make(seq + i, prev, at=when, **_fields(item))
         prev = entry.hash
-        session.add(entry)
         out.append(entry)
-        if i % _BATCH == 0:
-            session.flush()
-    session.flush()
+    # inserted in bulk, not by the unit of work row by row: the entries are complete (seq
+    # given, nothing to fetch back), so the ORM has nothing to add
+    table = AuditEntry.__table__
+    columns = [c.key for c in table.columns]
+    conn = session.connection()
+    for start in range(0, len(out), _BATCH):
+        rows = [{c: getattr(e, c) for c in columns} for e in out[start:start + _BATCH]]
+        if conn.dialect.name == "postgresql":
+            pg_insert_rows(conn, table, rows)  # type: ignore[arg-type]
+        else:
+            session.execute(insert(table), rows)
     return out
 
 

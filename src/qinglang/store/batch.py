@@ -38,7 +38,6 @@ the caller owns the transaction.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,8 +46,7 @@ from itertools import count
 from operator import itemgetter
 from typing import Any
 
-import orjson
-from sqlalchemy import JSON, ColumnElement, Connection, Insert, Table, any_, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, Insert, Table, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -58,6 +56,7 @@ from qinglang.model import Post, Verdict
 from qinglang.registry import Binding, BindingStatus, Registry, bind_account
 from qinglang.store import audit
 from qinglang.store.actions import INGEST_ACTOR, decision_key, load_account_states
+from qinglang.store.bulk import pg_insert_rows
 from qinglang.store.registry_store import AUDIT_BIND, AUDIT_UNBIND, DECLARED, MATCH_ACTOR, MATCHED, binding_ids
 from qinglang.store.repo import content_hash, post_fields, versions_key
 from qinglang.store.tables import (
@@ -88,10 +87,26 @@ _REGISTRY: Table = RegistryEntity.__table__  # type: ignore[assignment]
 
 @dataclass(slots=True)
 class BatchItem:
-    """One post to store and decide, and the engine's verdict on it."""
+    """One post to store and decide, and the engine's verdict on it.
+
+    :meth:`prepare` computes what the rows need from the post and verdict alone (the
+    content hash, the stored fields, the verdict as a dict); ingest calls it in the
+    scanning thread, so that the writer thread, whose time is the bound of an ingest,
+    only does what needs the database.
+    """
 
     post: Post
     verdict: Verdict
+    digest: str | None = None
+    fields: dict[str, Any] | None = None
+    verdict_dict: dict[str, Any] | None = None
+
+    def prepare(self) -> BatchItem:
+        if self.digest is None:
+            self.digest = content_hash(self.post)
+            self.fields = post_fields(self.post)
+            self.verdict_dict = self.verdict.to_dict()
+        return self
 
 
 @dataclass(slots=True)
@@ -235,39 +250,7 @@ def _pg_lookup(conn: Connection, table: Table, columns: Sequence[str], tenant: s
            f"WHERE {name}.{quote('tenant')} = %(tenant)s AND {match} OFFSET 0) AS r")
     params: dict[str, Any] = {f"k{i}": list(v) for i, v in enumerate(values)}
     params["tenant"] = tenant
-    return conn.exec_driver_sql(sql, params)
-
-
-def _json_text(value: Any) -> str:
-    # what the JSON column type would send (None is JSON null, as ORM and Core inserts store it);
-    # JSONB keeps the value, not the text, so the faster encoder is as good
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # what orjson does not encode (an int beyond 64 bits), json does
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _pg_insert_new(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict[str, Any]],
-                   returning: Sequence[str]) -> list[Any]:
-    """``INSERT ... SELECT * FROM unnest(<one array per column>) ON CONFLICT DO NOTHING RETURNING``:
-    a batch of rows in one statement with one parameter per column."""
-    quote = conn.dialect.identifier_preparer.quote
-    cols = list(rows[0])
-    params: dict[str, Any] = {}
-    arrays = []
-    for i, name in enumerate(cols):
-        col = table.c[name]
-        values = [r[name] for r in rows]
-        if isinstance(col.type, JSON):
-            values = [_json_text(v) for v in values]
-        params[f"p{i}"] = values
-        # %(name)b: psycopg sends the array in binary, with no per-element quoting and escaping to do
-        arrays.append(f"CAST(%(p{i})b AS {col.type.compile(dialect=conn.dialect)}[])")
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-           f"SELECT * FROM unnest({', '.join(arrays)}) "
-           f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO NOTHING "
-           f"RETURNING {', '.join(quote(c) for c in returning)}")
-    return list(conn.exec_driver_sql(sql, params))
+    return conn.exec_driver_sql(sql, params).fetchall()
 
 
 def _insert_new(conn: Connection, insert: Callable[[Table], Insert], table: Table, keys: Sequence[str],
@@ -278,9 +261,9 @@ def _insert_new(conn: Connection, insert: Callable[[Table], Insert], table: Tabl
         return []
     rows.sort(key=itemgetter(*keys))
     if conn.dialect.name == "postgresql":
-        return _pg_insert_new(conn, table, keys, rows, returning)
+        return pg_insert_rows(conn, table, rows, conflict_keys=keys, returning=returning)
     stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[attr-defined]
-    return list(conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows))
+    return conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows).fetchall()
 
 
 # --- accounts ---
@@ -352,7 +335,8 @@ def _save_posts(conn: Connection, insert: Callable[[Table], Insert], tenant: str
     planned: dict[str, list[_Version]] = {}
     for it, acct in zip(items, accts, strict=True):
         post = it.post
-        digest = content_hash(post)
+        it.prepare()
+        digest = it.digest
         ref = known.get((post.id, digest))
         created.append(ref is None)  # the first item naming a new version creates it; later ones find it
         if ref is None:
@@ -360,7 +344,7 @@ def _save_posts(conn: Connection, insert: Callable[[Table], Insert], tenant: str
             top[post.id] = number
             ref = known[(post.id, digest)] = _Version(post.id, digest, number, values=dict(
                 tenant=tenant, post_id=post.id, account_id=acct.id if acct is not None else None,
-                platform=post.platform, content_hash=digest, fields=post_fields(post), posted_at=post.timestamp,
+                platform=post.platform, content_hash=digest, fields=it.fields, posted_at=post.timestamp,
                 first_seen=now, last_seen=now))
             planned.setdefault(post.id, []).append(ref)
         refs.append(ref)
@@ -444,7 +428,7 @@ def _save_verdicts(conn: Connection, insert: Callable[[Table], Insert], tenant: 
     new: dict[tuple[int, str], dict[str, Any]] = {}
     for it, key in zip(items, keys, strict=True):
         if key not in found and key not in new:
-            d = it.verdict.to_dict()
+            d = it.prepare().verdict_dict
             new[key] = dict(post_version_id=key[0], tenant=tenant, flagged=d["flagged"], categories=d["categories"],
                             severity=d["severity"], review_only=d["review_only"], hits=d["hits"],
                             entities=d["entities"], versions=d["versions"], versions_key=key[1],

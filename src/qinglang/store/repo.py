@@ -68,11 +68,14 @@ def versions_key(versions: dict[str, Any]) -> str:
 def post_fields(post: Post) -> dict[str, Any]:
     """The post as stored in ``posts.fields``: every field that is set."""
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(post):
-        value = getattr(post, f.name)
+    for name in _POST_FIELD_NAMES:
+        value = getattr(post, name)
         if value is not None:
-            out[f.name] = list(value) if isinstance(value, list) else value
+            out[name] = list(value) if isinstance(value, list) else value
     return out
+
+
+_POST_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Post))  # once: dataclasses.fields() per post adds up
 
 
 @dataclass(slots=True)

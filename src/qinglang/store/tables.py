@@ -193,7 +193,8 @@ class VerdictRow(Base):
     __table_args__ = (UniqueConstraint("post_version_id", "versions_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    post_version_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique key (post_version_id, versions_key) leads with it
+    post_version_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     tenant: Mapped[str] = mapped_column(String(64))
     flagged: Mapped[bool] = mapped_column(Boolean)
     categories: Mapped[list[Any]]
@@ -302,7 +303,8 @@ class CaseVerdict(Base):
     __tablename__ = "case_verdicts"
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"), primary_key=True)
+    verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

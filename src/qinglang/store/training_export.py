@@ -30,10 +30,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qinglang.model import TEXT_FIELDS  # the post fields a training row carries
 from qinglang.store.tables import ActionRow, Appeal, PostVersion, Review, VerdictRow
-
-#: the post fields a training row carries (the labeled-data readers' text fields)
-TEXT_FIELDS = ("text", "title", "transcript", "ocr", "bio", "links")
 
 
 @dataclass(slots=True)

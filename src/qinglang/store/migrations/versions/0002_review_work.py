@@ -5,7 +5,12 @@
 - index (``tenant``, ``status``, ``priority``) on ``cases``: the queue's lookup;
 - ``reviews.previous_categories``: what the verdict said before the reviewer decided
   (with ``reviews.categories`` it is a labeled training example);
-- ``appeals.changes``: what an upheld appeal's reversal changed.
+- ``appeals.changes``: what an upheld appeal's reversal changed;
+- index on ``case_verdicts.verdict_id``: "does a case already hold this post version?"
+  (asked for every flagged post at ingest) joins on it;
+- the index on ``verdicts.post_version_id`` goes: the unique key (``post_version_id``,
+  ``versions_key``) starts with that column and serves the same lookups, and ingest
+  paid for maintaining both on every verdict.
 
 Revision ID: 0002
 Revises: 0001
@@ -38,9 +43,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("previous_categories", JSON, nullable=True))
     with op.batch_alter_table("appeals") as batch:
         batch.add_column(sa.Column("changes", JSON, nullable=True))
+    op.create_index("ix_case_verdicts_verdict_id", "case_verdicts", ["verdict_id"], unique=False)
+    op.drop_index("ix_verdicts_post_version_id", table_name="verdicts")
 
 
 def downgrade() -> None:
+    op.create_index("ix_verdicts_post_version_id", "verdicts", ["post_version_id"], unique=False)
+    op.drop_index("ix_case_verdicts_verdict_id", table_name="case_verdicts")
     with op.batch_alter_table("appeals") as batch:
         batch.drop_column("changes")
     with op.batch_alter_table("reviews") as batch:
