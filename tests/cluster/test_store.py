@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from cluster_fixture import NOW, add_post, load_gang
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from golden_util import assert_golden
 from qinglang.cluster import act, export, store
@@ -115,6 +115,16 @@ def test_act_as_one_and_review_for_large_clusters(engine: Engine) -> None:
     with session_factory(engine)() as session:
         case = session.get(Case, review["case_id"])
         assert case is not None and "proposed warning on 6 accounts" in case.detail
+    with session_factory(engine)() as session, session.begin():
+        again = act.propose(session, "t", "C-000001", settings, now=NOW)
+    assert again["case_id"] == review["case_id"] and again["existing_case"]  # the waiting case, not a second one
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+        session.get(Case, review["case_id"]).status = "closed"  # type: ignore[union-attr]
+        session.commit()
+    with session_factory(engine)() as session, session.begin():
+        later = act.propose(session, "t", "C-000001", settings, now=NOW)
+    assert later["case_id"] != review["case_id"] and not later.get("existing_case")  # closed: a new proposal
 
 
 def test_dossier_golden_and_blocklists(engine: Engine) -> None:

@@ -279,3 +279,48 @@ def test_two_writers_with_overlapping_batches_never_duplicate(pg_url: URL) -> No
             assert audit.verify(s).ok
     finally:
         engine.dispose()
+
+
+def test_two_engine_versions_deciding_one_post_version_open_one_case(pg_url: URL) -> None:
+    """The post version is stored (an older engine found nothing); two newer engines flag it at once.
+    Writer B decides while A's case is not yet committed (so B's "is a case open?" sees none): B's
+    case insert waits on A's key, then yields to it. One case, holding A's verdict."""
+    import dataclasses
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    post = Post(id="r1", text="听说某某银行要倒闭了，大家赶紧去取钱，内部消息", account_id="gossip", platform="weibo")
+    verdict = detector().detect([post])[0]
+    assert verdict.review_only  # a rumor: the ladder opens a case
+    older = dataclasses.replace(verdict, categories=[], hits=[], review_only=False, severity="none",
+                                versions={**verdict.versions, "engine": "qinglang-older"})
+    other = dataclasses.replace(verdict, versions={**verdict.versions, "engine": "qinglang-next"})
+    done: list[Any] = []
+    try:
+        with factory() as s, s.begin():
+            store_batch(s, [BatchItem(post, older)], tenant="t", now=NOW, policy=default_ladder())
+        with factory() as a:
+            a.begin()
+            first = store_batch(a, [BatchItem(post, verdict)], tenant="t", now=NOW, policy=default_ladder())
+
+            def writer_b() -> None:
+                with factory() as b, b.begin():
+                    done.append(store_batch(b, [BatchItem(post, other)], tenant="t", now=NOW,
+                                            policy=default_ladder()))
+
+            thread = threading.Thread(target=writer_b)
+            thread.start()
+            thread.join(timeout=2)
+            assert thread.is_alive()  # B waits on A's case key
+            a.commit()
+        thread.join(timeout=60)
+        assert not thread.is_alive() and len(done) == 1
+        assert first.cases_opened == 1 and done[0].cases_opened == 0
+        with factory() as s:
+            assert s.scalar(select(func.count()).select_from(VerdictRow)) == 3  # one per engine version
+            assert s.scalar(select(func.count()).select_from(Case)) == 1
+            assert s.scalar(select(func.count()).select_from(CaseVerdict)) == 1
+            assert audit.verify(s).ok
+    finally:
+        engine.dispose()

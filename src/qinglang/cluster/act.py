@@ -74,11 +74,22 @@ def propose(session: Session, tenant: str, cluster_id: str, settings: Settings, 
     if dry_run:
         return result
     if outcome == "review":
+        # one case in the queue per cluster and proposed action: proposing it again while a
+        # person has not yet closed the first one points at that one
+        prefix = f"cluster:{cluster_id}:{kind.action}:"
+        earlier = session.execute(select(Case.id, Case.status).where(Case.tenant == tenant,
+                                                                     Case.idem_key.startswith(prefix))).all()
+        waiting = next((cid for cid, status in earlier if status != "closed"), None)
+        if waiting is not None:
+            result["case_id"] = waiting
+            result["existing_case"] = True
+            return result
         detail = (f"cluster {cluster_id}: proposed {kind.action} on {row.size} accounts ({policy.ref}); evidence "
                   + "; ".join(f"{a['account']}: verdicts {a['verdict_ids']}" for a in per_account))
         case = Case(tenant=tenant, title=f"cluster {cluster_id}: {kind.action} on {row.size} accounts",
                     status="open", reasons=reasons, categories=list(row.categories), detail=detail,
-                    priority=3 if row.risk >= 0.7 else 2, opened_by=actor, created_at=now, updated_at=now)
+                    priority=3 if row.risk >= 0.7 else 2, opened_by=actor, created_at=now, updated_at=now,
+                    idem_key=f"{prefix}{len(earlier) + 1}")  # the n-th proposal of this action
         session.add(case)
         session.flush()
         for vid in sorted({v for a in per_account for v in a["verdict_ids"]}):

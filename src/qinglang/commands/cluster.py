@@ -222,7 +222,9 @@ def cluster_act(
         return
     typer.echo(f"{cluster_id}: {result['outcome']} {result['action']} on {result['size']} accounts"
                + (f" ({', '.join(result['reasons'])})" if result["reasons"] else ""))
-    if result["case_id"] is not None:
+    if result.get("existing_case"):
+        typer.echo(f"case {result['case_id']} for this cluster and action is already waiting for a person")
+    elif result["case_id"] is not None:
         typer.echo(f"opened case {result['case_id']}")
     elif not dry_run:
         typer.echo(f"recorded on {len(result['recorded'])} accounts")

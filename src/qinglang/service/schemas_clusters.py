@@ -120,6 +120,8 @@ class ActOut(BaseModel):
     accounts: list[ActAccount]
     recorded: list[str]
     case_id: int | None
+    existing_case: bool = Field(False, description="true: a case for this cluster and action was already "
+                                "waiting for a person; case_id names it and nothing new was opened")
 
 
 class AccountRowsIn(BaseModel):

@@ -157,17 +157,27 @@ def persist_decision(
         detail = case.detail
         if decision.actions:
             detail += "; proposed: " + ", ".join(a.kind for a in decision.actions)
-        row = Case(tenant=tenant, title=f"review post {post_version.post_id} v{post_version.version}",
-                   status="open", reasons=list(case.reasons), categories=list(case.categories), detail=detail,
-                   priority=_priority(verdict_row), account_id=account.id, opened_by=actor,
-                   created_at=decision.decided_at, updated_at=decision.decided_at)
-        session.add(row)
-        session.flush()
-        session.add(CaseVerdict(case_id=row.id, verdict_id=verdict_row.id, added_at=decision.decided_at))
-        session.flush()
-        out.case_reasons = list(case.reasons)
-        out.case_id = row.id
+        key = case_key(post_version.post_id, post_version.version)
+        stmt = select(Case).where(Case.tenant == tenant, Case.idem_key == key)
+        row, created = _insert_or_get(
+            session,
+            lambda: Case(tenant=tenant, title=f"review post {post_version.post_id} v{post_version.version}",
+                         status="open", reasons=list(case.reasons), categories=list(case.categories), detail=detail,
+                         priority=_priority(verdict_row), account_id=account.id, opened_by=actor,
+                         created_at=decision.decided_at, updated_at=decision.decided_at, idem_key=key),
+            lambda: session.scalars(stmt).first(),
+        )
+        if created:  # else another writer opened it a moment ago, with its verdict
+            session.add(CaseVerdict(case_id=row.id, verdict_id=verdict_row.id, added_at=decision.decided_at))
+            session.flush()
+            out.case_reasons = list(case.reasons)
+            out.case_id = row.id
     return out
+
+
+def case_key(post_id: str, version: int) -> str:
+    """``cases.idem_key`` of the review case ingest opens for one post version."""
+    return f"{decision_key(post_id, version)}/case"
 
 
 def _priority(verdict_row: VerdictRow) -> int:

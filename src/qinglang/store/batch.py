@@ -55,7 +55,7 @@ from qinglang.errors import BATCH_CONFLICTS, STORE_MISMATCH, QLError
 from qinglang.model import Post, Verdict
 from qinglang.registry import Binding, BindingStatus, Registry, bind_account
 from qinglang.store import audit
-from qinglang.store.actions import INGEST_ACTOR, decision_key, load_account_states
+from qinglang.store.actions import INGEST_ACTOR, case_key, decision_key, load_account_states
 from qinglang.store.bulk import pg_insert_rows
 from qinglang.store.registry_store import AUDIT_BIND, AUDIT_UNBIND, DECLARED, MATCH_ACTOR, MATCHED, binding_ids
 from qinglang.store.repo import content_hash, post_fields, versions_key
@@ -162,7 +162,7 @@ class _Pending:
     verdict: _VerdictRef
     strike: tuple[int, str] | None = None
     actions: list[tuple[str, str]] = field(default_factory=list)  # (idem key, kind)
-    case: int | None = None  # index into the case rows
+    case: str | None = None  # the idem_key of the case this decision opens
 
 
 def supported(dialect_name: str) -> bool:
@@ -617,11 +617,11 @@ def _decide_and_record(session: Session, conn: Connection, insert: Callable[[Tab
             detail = case.detail
             if decision.actions:
                 detail += "; proposed: " + ", ".join(a.kind for a in decision.actions)
+            p.case = case_key(ref.post_id, ref.version)
             cases.append(dict(tenant=tenant, title=f"review post {ref.post_id} v{ref.version}", status="open",
                               reasons=list(case.reasons), categories=list(case.categories), detail=detail,
                               priority=_PRIORITY.get(vrow.severity, 0), account_id=acct.id, opened_by=actor,
-                              created_at=decision.decided_at, updated_at=decision.decided_at))
-            p.case = len(cases) - 1
+                              created_at=decision.decided_at, updated_at=decision.decided_at, idem_key=p.case))
             cased.add(ref.id)
         pending.append(p)
     _record(session, conn, insert, pending, expiries, strikes, actions, cases, counts, tenant=tenant, now=now,
@@ -642,19 +642,18 @@ def _record(session: Session, conn: Connection, insert: Callable[[Table], Insert
     new_strikes = {(vid, cat) for vid, cat in _insert_new(conn, insert, _STRIKES, ("verdict_id", "category"),
                                                            strikes, ("verdict_id", "category"))}
     new_actions = {k for (k,) in _insert_new(conn, insert, _ACTIONS, ("tenant", "idem_key"), actions, ("idem_key",))}
-    case_ids: list[int] = []
-    if cases:
-        case_ids = list(conn.scalars(_CASES.insert().returning(_CASES.c.id, sort_by_parameter_order=True),
-                                     cases))
-        opened = [p for p in pending if p.case is not None]
-        conn.execute(_CASE_VERDICTS.insert(), [
-            dict(case_id=cid, verdict_id=p.verdict.id, added_at=p.decision.decided_at)
-            for cid, p in zip(case_ids, opened, strict=True)])
+    # a case another writer opened a moment ago for the same post version is its, not ours
+    case_ids = {key: cid for cid, key in _insert_new(conn, insert, _CASES, ("tenant", "idem_key"), cases,
+                                                     ("id", "idem_key"))}
+    links = [dict(case_id=case_ids[p.case], verdict_id=p.verdict.id, added_at=p.decision.decided_at)
+             for p in pending if p.case in case_ids]
+    if links:
+        conn.execute(_CASE_VERDICTS.insert(), links)
     entries: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for p in pending:
         struck = int(p.strike is not None and p.strike in new_strikes)
         kinds = [kind for key, kind in p.actions if key in new_actions]
-        case_id = case_ids[p.case] if p.case is not None else None
+        case_id = case_ids.get(p.case) if p.case is not None else None
         counts.strikes += struck
         counts.actions.update(kinds)
         if case_id is not None:

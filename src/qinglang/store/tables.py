@@ -275,10 +275,12 @@ class Case(Base):
     (``review_only_category``, ``low_confidence``, ...). ``status`` is ``open``,
     ``claimed`` (``assignee`` holds it since ``claimed_at``) or ``closed``; the review
     queue (``store.reviews``) claims with a conditional update on these columns.
+    ``idem_key`` is unique per tenant (several ``NULL`` keys are allowed).
     """
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_tenant_status_priority", "tenant", "status", "priority"),)
+    __table_args__ = (Index("ix_cases_tenant_status_priority", "tenant", "status", "priority"),
+                      UniqueConstraint("tenant", "idem_key"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64), index=True)
@@ -295,6 +297,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None]
+    #: what opened it, once: ``<post id>#<version>/case`` for ingest (a second writer deciding
+    #: the same post version finds the first one's case); ``None`` for cases opened by hand
+    idem_key: Mapped[str | None] = mapped_column(String(256))
 
 
 class CaseVerdict(Base):

@@ -6,6 +6,8 @@
 - ``reviews.previous_categories``: what the verdict said before the reviewer decided
   (with ``reviews.categories`` it is a labeled training example);
 - ``appeals.changes``: what an upheld appeal's reversal changed;
+- ``cases.idem_key``, unique per tenant: what opened the case (``<post id>#<version>/case``
+  for ingest), so two writers deciding one post version open one case;
 - index on ``case_verdicts.verdict_id``: "does a case already hold this post version?"
   (asked for every flagged post at ingest) joins on it;
 - the index on ``verdicts.post_version_id`` goes: the unique key (``post_version_id``,
@@ -39,6 +41,8 @@ def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("claimed_at", TIMESTAMP, nullable=True))
         batch.create_index("ix_cases_tenant_status_priority", ["tenant", "status", "priority"], unique=False)
+        batch.add_column(sa.Column("idem_key", sa.String(length=256), nullable=True))
+        batch.create_unique_constraint("uq_cases_tenant_idem_key", ["tenant", "idem_key"])
     with op.batch_alter_table("reviews") as batch:
         batch.add_column(sa.Column("previous_categories", JSON, nullable=True))
     with op.batch_alter_table("appeals") as batch:
@@ -55,5 +59,7 @@ def downgrade() -> None:
     with op.batch_alter_table("reviews") as batch:
         batch.drop_column("previous_categories")
     with op.batch_alter_table("cases") as batch:
+        batch.drop_constraint("uq_cases_tenant_idem_key", type_="unique")
+        batch.drop_column("idem_key")
         batch.drop_index("ix_cases_tenant_status_priority")
         batch.drop_column("claimed_at")
