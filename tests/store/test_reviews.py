@@ -264,3 +264,36 @@ def test_confirm_decides_on_the_state_now(factory: sessionmaker[Session]) -> Non
     claim(factory, cid, "li")
     result = decide(factory, cid, "li", "confirm")
     assert "suspend_updates" in result.actions  # 9 points and a past mute: the next step up
+
+
+@pytest.mark.parametrize(("valid_to", "retired", "reasons", "expected"), [
+    (None, False, [], (True, "lender-1")),                       # bound, in force
+    (NOW.date() - timedelta(days=1), False, [], (False, "lender-1")),  # bound, lapsed yesterday: unlicensed
+    (None, True, [], (False, "lender-1")),                       # bound to a retired entry
+    ("unbound", False, ["licensed_account"], (True, None)),      # no binding; the case says licensed
+    ("unbound", False, ["low_confidence"], None),                # no binding, nothing said: unknown
+])
+def test_licence_at_confirm_is_the_registry_now(factory: sessionmaker[Session], valid_to: object, retired: bool,
+                                                reasons: list[str], expected: tuple[bool, str | None] | None) -> None:
+    """A person confirming a case decides with the account's licence as it stands at the decision."""
+    from datetime import date
+
+    from qinglang.store.tables import Account, RegistryEntity
+
+    with factory() as s, s.begin():
+        entity = RegistryEntity(entry_id="lender-1", name="快易小额贷款有限公司", licence_type="lender",
+                                licence_number="LND-1", valid_from=date(2020, 1, 1),
+                                valid_to=None if valid_to in (None, "unbound") else valid_to,
+                                retired_at=NOW if retired else None)
+        s.add(entity)
+        s.flush()
+        account = Account(tenant="t1", platform="weibo", external_id="kuaiyi",
+                          registry_entity_id=None if valid_to == "unbound" else entity.id)
+        s.add(account)
+        s.flush()
+        case = Case(tenant="t1", title="x", reasons=reasons, categories=["loan_marketing"], opened_by="test",
+                    account_id=account.id)
+        s.add(case)
+        s.flush()
+        got = reviews._licence(s, case, account, NOW)
+    assert (None if got is None else (got.licensed, got.registry_id)) == expected

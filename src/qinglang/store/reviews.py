@@ -44,7 +44,7 @@ from qinglang.model import CategoryScore, Verdict
 from qinglang.policy.loader import taxonomy
 from qinglang.store import audit
 from qinglang.store.actions import decision_key, load_account_state, persist_decision, persist_expiry
-from qinglang.store.tables import Account, Case, CaseVerdict, PostVersion, Review, VerdictRow
+from qinglang.store.tables import Account, Case, CaseVerdict, PostVersion, RegistryEntity, Review, VerdictRow
 
 #: how long a claim holds before another reviewer may take the case over
 DEFAULT_LEASE = timedelta(minutes=30)
@@ -377,15 +377,23 @@ def stored_verdict(row: VerdictRow, key: str, categories: list[str] | None = Non
                    versions=dict(row.versions))
 
 
-def _licence(case: Case, account: Account) -> LicenceStatus | None:
-    """Whether the ladder treated the account as licensed when it opened the case.
+def _licence(session: Session, case: Case, account: Account, now: datetime) -> LicenceStatus | None:
+    """What the registry says of the account now, for the ladder's licensing rules.
 
-    Ingest does not store the registry's answer; the case says it: the reason
-    ``licensed_account``, or a rectification notice in the proposal. An account bound to
-    a registry entity counts as licensed too.
+    An account bound to a registry entity (declared, or matched at ingest) is licensed
+    while the entity is in force (not retired, within its validity dates) and unlicensed
+    once it lapsed, as at ingest. Unbound: ``licensed`` only if the case was opened for a
+    licensed account (``licensed_account``, from data stored before bindings were);
+    otherwise unknown (``None``), as ingest without a registry.
     """
-    if ("licensed_account" in case.reasons or "proposed: rectification_notice" in case.detail
-            or account.registry_entity_id is not None):
+    if account.registry_entity_id is not None:
+        entity = session.get(RegistryEntity, account.registry_entity_id)
+        if entity is not None:
+            today = now.date()
+            in_force = (entity.retired_at is None and (entity.valid_from is None or entity.valid_from <= today)
+                        and (entity.valid_to is None or today <= entity.valid_to))
+            return LicenceStatus(licensed=in_force, registry_id=entity.entry_id)
+    if "licensed_account" in case.reasons:
         return LicenceStatus(licensed=True)
     return None
 
@@ -461,7 +469,8 @@ def _act(session: Session, case: Case, account: Account, verdict_row: VerdictRow
     current = expire(state, now)
     persist_expiry(session, account, state, current)
     verdict = stored_verdict(verdict_row, decision_key(post.post_id, post.version), chosen)
-    d = decide(current, verdict, now=now, licensed=_licence(case, account), policy=reviewed_policy(policy))
+    licensed = _licence(session, case, account, now)
+    d = decide(current, verdict, now=now, licensed=licensed, policy=reviewed_policy(policy))
     if d.outcome == "act":
         # the pure confirm: issued now, noted "confirmed by", confirmed_by set
         d = confirm(replace(d, outcome="review"), reviewer=reviewer, now=now) if d.actions \
