@@ -56,7 +56,7 @@ from qinglang.model import Post, Verdict
 from qinglang.registry import Binding, BindingStatus, Registry, bind_account
 from qinglang.store import audit
 from qinglang.store.actions import INGEST_ACTOR, case_key, decision_key, load_account_states
-from qinglang.store.bulk import pg_insert_rows
+from qinglang.store.bulk import pg_insert_rows, pg_lookup
 from qinglang.store.registry_store import AUDIT_BIND, AUDIT_UNBIND, DECLARED, MATCH_ACTOR, MATCHED, binding_ids
 from qinglang.store.repo import content_hash, post_fields, versions_key
 from qinglang.store.tables import (
@@ -230,29 +230,6 @@ def _in(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]) -> 
     return column.in_(values)
 
 
-def _pg_lookup(conn: Connection, table: Table, columns: Sequence[str], tenant: str, keys: Sequence[str],
-               values: Sequence[Sequence[Any]]) -> Any:
-    """The tenant's rows whose ``keys`` columns equal one of the given tuples (``values``: one sequence per
-    key column), looked up key by key through the (tenant, keys...) unique index.
-
-    A plain ``tenant = :t AND key = ANY(:keys)`` is planned, on tables whose statistics
-    lag behind a bulk load, as a scan of the tenant's whole index range with the key as a
-    filter: a cost that grows with the table, batch after batch. The ``LATERAL ... OFFSET
-    0`` subquery keeps the lookup per key.
-    """
-    quote = conn.dialect.identifier_preparer.quote
-    name = quote(table.name)
-    arrays = ", ".join(f"CAST(%(k{i})b AS {table.c[k].type.compile(dialect=conn.dialect)}[])"
-                       for i, k in enumerate(keys))
-    match = " AND ".join(f"{name}.{quote(k)} = k.{quote(k)}" for k in keys)
-    sql = (f"SELECT r.* FROM unnest({arrays}) AS k({', '.join(quote(k) for k in keys)}) "
-           f"CROSS JOIN LATERAL (SELECT {', '.join(f'{name}.{quote(c)}' for c in columns)} FROM {name} "
-           f"WHERE {name}.{quote('tenant')} = %(tenant)s AND {match} OFFSET 0) AS r")
-    params: dict[str, Any] = {f"k{i}": list(v) for i, v in enumerate(values)}
-    params["tenant"] = tenant
-    return conn.exec_driver_sql(sql, params).fetchall()
-
-
 def _insert_new(conn: Connection, insert: Callable[[Table], Insert], table: Table, keys: Sequence[str],
                 rows: list[dict[str, Any]], returning: Sequence[str]) -> list[Any]:
     """Insert ``rows`` (sorted by their unique key, so concurrent writers take keys in one order), skipping
@@ -277,7 +254,7 @@ def _select_accounts(conn: Connection, tenant: str, keys: set[tuple[str, str]]) 
     cols = ("id", "platform", "external_id", "followers", "registry_entity_id", "binding_source")
     pg = conn.dialect.name == "postgresql"
     for chunk in (_chunks(sorted(keys)) if pg else _chunks(ids)):
-        rows = (_pg_lookup(conn, t, cols, tenant, ("platform", "external_id"), list(zip(*chunk, strict=True))) if pg
+        rows = (pg_lookup(conn, t, cols, tenant, ("platform", "external_id"), list(zip(*chunk, strict=True))) if pg
                 else conn.execute(select(*(t.c[c] for c in cols))
                                   .where(t.c.tenant == tenant, t.c.platform.in_(platforms),
                                          t.c.external_id.in_(chunk))))
@@ -314,7 +291,7 @@ def _stored_versions(conn: Connection, tenant: str, post_ids: Sequence[str]
     top: dict[str, int] = {}
     cols = ("id", "post_id", "version", "content_hash")
     for chunk in _chunks(post_ids):
-        rows = (_pg_lookup(conn, t, cols, tenant, ("post_id",), [chunk]) if conn.dialect.name == "postgresql"
+        rows = (pg_lookup(conn, t, cols, tenant, ("post_id",), [chunk]) if conn.dialect.name == "postgresql"
                 else conn.execute(select(*(t.c[c] for c in cols)).where(t.c.tenant == tenant, t.c.post_id.in_(chunk))))
         for vid, pid, version, digest in rows:
             have = known.get((pid, digest))

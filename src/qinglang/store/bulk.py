@@ -5,8 +5,9 @@ parameter: encoding it is one C call (orjson) and the server parses it on its ow
 Both other ways cost more in this process than the database spends on the rows:
 SQLAlchemy's multi-row ``VALUES`` makes statements with thousands of placeholders that
 psycopg converts in Python, and arrays per column (``unnest``) cost psycopg a
-Python-level dump per element. Used by ingest's set-based writes (``store.batch``) and
-the audit log's bulk appends. See docs/benchmarks.md, "Ingest".
+Python-level dump per element. Used by ingest's set-based writes (``store.batch``), the
+audit log's bulk appends and the cluster store. :func:`pg_lookup` reads rows back by a
+composite key, key by key. See docs/benchmarks.md, "Ingest".
 """
 
 from __future__ import annotations
@@ -58,3 +59,26 @@ def pg_insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]
         return []
     sql += f" RETURNING {', '.join(quote(c) for c in returning)}"
     return conn.exec_driver_sql(sql, {"rows": json_text(list(rows))}).fetchall()
+
+
+def pg_lookup(conn: Connection, table: Table, columns: Sequence[str], tenant: str, keys: Sequence[str],
+              values: Sequence[Sequence[Any]]) -> Any:
+    """The tenant's rows whose ``keys`` columns equal one of the given tuples (``values``: one sequence per
+    key column), looked up key by key through the (tenant, keys...) unique index.
+
+    A plain ``tenant = :t AND key = ANY(:keys)`` is planned, on tables whose statistics
+    lag behind a bulk load, as a scan of the tenant's whole index range with the key as a
+    filter: a cost that grows with the table, batch after batch. The ``LATERAL ... OFFSET
+    0`` subquery keeps the lookup per key.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    name = quote(table.name)
+    arrays = ", ".join(f"CAST(%(k{i})b AS {table.c[k].type.compile(dialect=conn.dialect)}[])"
+                       for i, k in enumerate(keys))
+    match = " AND ".join(f"{name}.{quote(k)} = k.{quote(k)}" for k in keys)
+    sql = (f"SELECT r.* FROM unnest({arrays}) AS k({', '.join(quote(k) for k in keys)}) "
+           f"CROSS JOIN LATERAL (SELECT {', '.join(f'{name}.{quote(c)}' for c in columns)} FROM {name} "
+           f"WHERE {name}.{quote('tenant')} = %(tenant)s AND {match} OFFSET 0) AS r")
+    params: dict[str, Any] = {f"k{i}": list(v) for i, v in enumerate(values)}
+    params["tenant"] = tenant
+    return conn.exec_driver_sql(sql, params).fetchall()
