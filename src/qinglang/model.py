@@ -36,10 +36,15 @@ class Post:
     def fields(self) -> list[tuple[str, str]]:
         """(field name, text) for every non-empty text field."""
         out = [("text", self.text)] if self.text else []
-        for name in ("title", "transcript", "ocr", "bio"):
-            value = getattr(self, name)
-            if value:
-                out.append((name, value))
+        # spelled out, not a getattr loop: this runs once per post on the hot path
+        if self.title:
+            out.append(("title", self.title))
+        if self.transcript:
+            out.append(("transcript", self.transcript))
+        if self.ocr:
+            out.append(("ocr", self.ocr))
+        if self.bio:
+            out.append(("bio", self.bio))
         if self.links:
             out.append(("links", "\n".join(self.links)))
         return out

@@ -35,6 +35,9 @@ MAX_HITS_PER_RULE = 4
 #: n-grams shown as a model's evidence per flagged category
 MODEL_FEATURES = 5
 
+#: keys of the rule screen kept before the cache starts again (a few MB at most)
+SCREEN_CACHE_SIZE = 50_000
+
 #: how an engine scores: rules alone, the learned model alone, or both combined
 MODES = ("rules", "model", "combined")
 
@@ -106,6 +109,8 @@ class Engine:
             self.rules.extend(compiler.compile_pack(pack))
         self.matcher.build()
         self._index_rules()
+        #: (term ids, entity types, lang) -> the rules worth evaluating (see ``_screen``)
+        self._screen_cache: dict[tuple[frozenset[int], frozenset[str], str | None], tuple[CompiledRule, ...]] = {}
         self._category_settings()
         self._versions: dict[str, Any] = {
             "engine": ENGINE_VERSION,
@@ -249,24 +254,19 @@ class Engine:
                 for ent in found:
                     ents_by_type.setdefault(ent.type, []).append((fi, ent))
         state = _PostState(post, names, norms, entities)
-
-        candidates: set[int] = set(self._always)
-        by_term = self._by_term
-        for tid in occ:
-            rs = by_term.get(tid)
-            if rs:
-                candidates.update(rs)
-        for etype in ents_by_type:
-            rs = self._by_entity.get(etype)
-            if rs:
-                candidates.update(rs)
-        if not candidates:
+        if not occ and not ents_by_type and not self._always:
+            return state
+        key = (frozenset(occ), frozenset(ents_by_type), post.lang)
+        rules = self._screen_cache.get(key)
+        if rules is None:
+            rules = self._screen(occ, ents_by_type, post.lang)
+            if len(self._screen_cache) >= SCREEN_CACHE_SIZE:
+                self._screen_cache.clear()
+            self._screen_cache[key] = rules
+        if not rules:
             return state
         ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout)
-        for ri in sorted(candidates):
-            rule = self.rules[ri]
-            if not rule.applies_to(post.lang) or not rule.may_fire(occ, ents_by_type):
-                continue
+        for rule in rules:
             spans = rule.evaluate(ctx, names)
             if spans is None:
                 continue
@@ -276,6 +276,31 @@ class Engine:
                 state.fired.append((rule, spans))
         state.timed_out = ctx.timed_out
         return state
+
+    def _screen(self, occ: dict[int, Any], ents: dict[str, Any], lang: str | None) -> tuple[CompiledRule, ...]:
+        """The rules worth evaluating on a post, in rule order.
+
+        Those whose trigger terms or entity types occurred, that apply to the post's
+        language and whose every ``when`` condition can still be met (``may_fire``).
+        The answer depends only on which term ids and entity types occurred and on
+        the language, so :meth:`_analyze` keeps it per such key: a stream repeats a
+        few thousand keys (``{股票}``, ``{贷款, phone}``) far more often than it meets
+        new ones, and the screen is most of the rule work on a benign post.
+        """
+        candidates: set[int] = set(self._always)
+        by_term = self._by_term
+        for tid in occ:
+            rs = by_term.get(tid)
+            if rs:
+                candidates.update(rs)
+        for etype in ents:
+            rs = self._by_entity.get(etype)
+            if rs:
+                candidates.update(rs)
+        rules = self.rules
+        return tuple(
+            rules[ri] for ri in sorted(candidates) if rules[ri].applies_to(lang) and rules[ri].may_fire(occ, ents)
+        )
 
     def _by_category(self, state: _PostState) -> dict[str, list[tuple[CompiledRule, list[Span]]]]:
         by_cat: dict[str, list[tuple[CompiledRule, list[Span]]]] = {}

@@ -42,6 +42,7 @@ import re
 import unicodedata
 from functools import cache
 
+from qinglang.text import prescan
 from qinglang.text.fold import FoldTable, _char_class
 from qinglang.text.lexicon import HAN, Rewriter
 from qinglang.text.offsets import Edit, LayerMap, NormalizedText, apply_edits
@@ -177,6 +178,12 @@ class Normalizer:
         self._numeral_guard = re.compile(f"[{_NUMERALS}0-9](?:(?<=[{_NUMERALS}])[{_NUMERALS}0-9]|[{_NUMERALS}])")
         self._han = re.compile(f"[{HAN}]")
         self._numeral_set = frozenset(_NUMERALS)
+        #: the guard classes as written above, for the C prescan's tables
+        self.class_bodies = {"deletable": dele_bmp, "multi": multi, "separators": seps}
+        self._prescan = prescan.load(self)
+        if self._prescan is not None:
+            # the bound method of the C path shadows the class's ``normalize`` (one call less)
+            self.normalize = self._normalize_prescan  # type: ignore[method-assign]
 
     # -- passes ---------------------------------------------------------------
 
@@ -241,11 +248,88 @@ class Normalizer:
 
     # -- public API -------------------------------------------------------------
 
+    @property
+    def compiled(self) -> bool:
+        """True when the C prescan answers the fold and the guards (:mod:`qinglang.text.prescan`)."""
+        return self._prescan is not None
+
     def normalize(self, s: str) -> NormalizedText:
         """Normalize ``s``; the result maps every span back to ``s``.
 
-        Each pass runs only when its guard (one compiled ``search``) finds something
-        it could change, and only passes that made edits add a layer.
+        Each pass runs only when its guard finds something it could change, and only
+        passes that made edits add a layer. The guards are the C prescan's flags where
+        it is built (:meth:`_normalize_prescan`, which replaces this method on the
+        instance), else one compiled ``search`` each (:meth:`normalize_regex`).
+        """
+        return self.normalize_regex(s)
+
+    def _normalize_prescan(self, s: str) -> NormalizedText:
+        """:meth:`normalize_regex` with the fold and every guard answered by the C prescan.
+
+        Same passes, same order, same output; after a pass changes the text its flags
+        are computed again, as each regex guard would search the changed text.
+        """
+        pre = self._prescan
+        assert pre is not None
+        text, fl = pre.prescan(s)
+        layers: list[LayerMap] = []
+        apply = self._apply
+        has_han = False
+        if fl & prescan.ASCII:
+            if fl & prescan.DIGIT and fl & prescan.SPACED:
+                new = apply(text, self._spaced_digit_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+        elif fl & prescan.HAN:
+            has_han = True
+            if fl & prescan.STRIP:
+                new = apply(text, self._strip_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+            if fl & prescan.DIGIT:
+                if fl & prescan.SPACED:
+                    new = apply(text, self._spaced_digit_edits(text), layers)
+                    if new is not text:
+                        text, fl = new, pre.guards(new)
+                if fl & prescan.NUMERAL:
+                    new = apply(text, self._numeral_edits(text), layers)
+                    if new is not text:
+                        text, fl = new, pre.guards(new)
+            if fl & prescan.REPEAT_HAN:
+                new = apply(text, self._repeat_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+        else:
+            if fl & prescan.SYMBOL:
+                new = apply(text, self._strip_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+            if fl & prescan.DIGIT and fl & prescan.SPACED:
+                new = apply(text, self._spaced_digit_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+        if not fl & prescan.REWRITE:
+            return NormalizedText(s, text, layers)
+        before = text
+        rewrites = self.rewriter.edits(
+            text, lambda a, b: NormalizedText(s, before, layers).original_text(a, b), has_han
+        )
+        if rewrites:
+            text = apply(text, rewrites, layers)
+            fl = pre.guards(text)
+            if fl & prescan.STRIP:
+                new = apply(text, self._strip_edits(text), layers)
+                if new is not text:
+                    text, fl = new, pre.guards(new)
+            if fl & prescan.REPEAT_HAN:
+                text = apply(text, self._repeat_edits(text), layers)
+        return NormalizedText(s, text, layers)
+
+    def normalize_regex(self, s: str) -> NormalizedText:
+        """The pure-Python path: every guard is one compiled ``search``.
+
+        The reference the C prescan is tested against, and what runs where the
+        extension is not built.
         """
         text = self.fold(s)
         layers: list[LayerMap] = []
