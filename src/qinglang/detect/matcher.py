@@ -9,7 +9,9 @@ installed — it is on Linux and macOS x86-64/arm64 — else pyahocorasick. Meas
 here on Weibo-length Chinese posts (117 characters) against the bundled packs'
 ~2,500 terms: Hyperscan 1.7 µs per post, pyahocorasick 14 µs (its trie walk slows
 down on a large CJK alphabet). Hyperscan reports byte offsets of the UTF-8 text;
-they are turned into character offsets only for the few occurrences a post has.
+they are turned into character offsets only for the few occurrences a post has, in
+one C walk over the text where ``qinglang.detect._spans`` is built (setup.py), else
+by decoding each match's prefix.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ except ImportError:  # pragma: no cover
     hyperscan = None
 
 import ahocorasick
+
+from qinglang.text.prescan import compiled_module
+
+#: the C conversion of byte offsets to character offsets, where it is built
+_spans = compiled_module("qinglang.detect._spans")
 
 
 def _is_word_char(ch: str) -> bool:
@@ -60,6 +67,7 @@ class TermMatcher:
         self.terms: list[Term] = []
         self._built: Any = None
         self._nbytes: list[int] = []
+        self._lengths: list[int] = []
 
     def add(self, normalized_term: str) -> int:
         """Register a term (already normalized); returns its id. Idempotent."""
@@ -75,6 +83,7 @@ class TermMatcher:
     def build(self) -> None:
         if self.backend == "hyperscan":
             self._nbytes = [len(t.text.encode("utf-8")) for t in self.terms]
+            self._lengths = [len(t.text) for t in self.terms]
             if self.terms:
                 db = hyperscan.Database()
                 db.compile(
@@ -140,6 +149,8 @@ class TermMatcher:
         nbytes = self._nbytes
         if len(data) == len(text):  # ASCII: bytes are characters
             return [(tid, end - nbytes[tid], end) for tid, end in found]
+        if _spans is not None:
+            return _spans.char_spans(text, found, self._lengths)
         out = []
         cache: dict[int, int] = {}
         for tid, end in found:

@@ -34,6 +34,7 @@ REWRITE    a rewrite's first character; a letter only after a boundary
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from array import array
@@ -154,15 +155,23 @@ class Prescan:
         return self._ext.guards(text, *self._tables)
 
 
-def extension() -> ModuleType | None:
-    """The compiled module, or None where it is not built or ``QINGLANG_PURE_PYTHON=1``."""
+def compiled_module(name: str) -> ModuleType | None:
+    """The optional C extension ``name``, or None where it is not built or ``QINGLANG_PURE_PYTHON=1``.
+
+    The one switch for every C speed-up of the package (see setup.py), so a user can
+    rule them out when comparing, and tests can run the pure-Python paths.
+    """
     if os.environ.get("QINGLANG_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        from qinglang.text import _prescan
+        return importlib.import_module(name)
     except ImportError:
         return None
-    return _prescan
+
+
+def extension() -> ModuleType | None:
+    """The compiled prescan, or None (see :func:`compiled_module`)."""
+    return compiled_module("qinglang.text._prescan")
 
 
 def load(normalizer: Normalizer) -> Prescan | None:

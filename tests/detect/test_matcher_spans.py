@@ -1,0 +1,54 @@
+"""The C byte-to-character offset conversion gives what decoding each prefix gives."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qinglang.detect import matcher as matcher_mod
+from qinglang.detect.matcher import TermMatcher, default_backend
+
+pytestmark = [
+    pytest.mark.skipif(default_backend() != "hyperscan", reason="hyperscan is not installed: no byte offsets"),
+    pytest.mark.skipif(matcher_mod._spans is None, reason="qinglang.detect._spans is not built (no C compiler)"),
+]
+
+TERMS = ["股票", "加微信", "a", "ab", "é", "😀", "𠀀股", "稳赚", "x😀y"]
+ALPHABET = "股票加微信稳赚abxyé😀𠀀 ,1"
+
+
+def _matcher() -> TermMatcher:
+    m = TermMatcher("hyperscan")
+    for t in TERMS:
+        m.add(t)
+    m.build()
+    return m
+
+
+MATCHER = _matcher()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=30))
+def test_c_and_python_conversions_agree(text):
+    with_c = MATCHER.find(text)
+    saved = matcher_mod._spans
+    matcher_mod._spans = None
+    try:
+        pure = MATCHER.find(text)
+    finally:
+        matcher_mod._spans = saved
+    assert with_c == pure
+    for tid, s, e, _ in with_c:
+        assert text[s:e] == MATCHER.terms[tid].text
+
+
+def test_char_spans_rejects_bad_input():
+    spans = matcher_mod._spans
+    with pytest.raises(TypeError):
+        spans.char_spans("abc", [(0,)], [1])
+    with pytest.raises(IndexError):
+        spans.char_spans("abc", [(5, 1)], [1])
+    with pytest.raises(ValueError):
+        spans.char_spans("股", [(0, 1)], [1])  # inside the character's three bytes
