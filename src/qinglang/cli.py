@@ -617,9 +617,12 @@ def version(
     with reported():
         engine = make_engine(pack, model=model, mode=mode)
     versions = dict(engine.versions)
+    from qinglang.text.prescan import speedups
+
+    compiled = speedups()  # not a verdict version: C and Python paths give the same verdicts
     if as_json:
         sys.stdout.buffer.write(
-            orjson.dumps({"qinglang": __version__, **versions},
+            orjson.dumps({"qinglang": __version__, **versions, "speedups": compiled},
                          option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
         )
         sys.stdout.flush()
@@ -632,6 +635,8 @@ def version(
         lines.append(f"pack     {name}@{ver}{where}")
     for key in sorted(k for k in versions if k not in ("engine", "packs")):
         lines.append(f"{key:<8} {versions[key]}")
+    built = [name for name, on in compiled.items() if on]
+    lines.append(f"speedups {', '.join(built) if built else 'none (pure Python)'}")
     typer.echo("\n".join(lines))
 
 

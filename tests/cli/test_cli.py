@@ -334,6 +334,14 @@ def test_version_with_the_real_engine() -> None:
     assert "engine   qinglang-" in result.stdout and "pack     zh@" in result.stdout
     as_json = orjson.loads(runner.invoke(cli.app, ["version", "--json"]).stdout_bytes)
     assert "zh" in as_json["packs"] and as_json["engine"].startswith("qinglang-")
+    assert set(as_json["speedups"]) == {"prescan", "spans"}
+    assert "speedups " in result.stdout
+
+
+def test_version_says_when_the_speedups_are_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLANG_PURE_PYTHON", "1")
+    as_json = orjson.loads(runner.invoke(cli.app, ["version", "--json", "--model", "none"]).stdout_bytes)
+    assert as_json["speedups"] == {"prescan": False, "spans": False}
 
 
 def test_eval_calls_the_evaluator(monkeypatch: pytest.MonkeyPatch, fake: None) -> None:

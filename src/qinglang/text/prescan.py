@@ -169,6 +169,15 @@ def compiled_module(name: str) -> ModuleType | None:
         return None
 
 
+#: every optional C extension of the package (setup.py), by a short name
+SPEEDUPS = {"prescan": "qinglang.text._prescan", "spans": "qinglang.detect._spans"}
+
+
+def speedups() -> dict[str, bool]:
+    """Which C speed-ups this process uses (``qinglang version`` shows it)."""
+    return {short: compiled_module(name) is not None for short, name in SPEEDUPS.items()}
+
+
 def extension() -> ModuleType | None:
     """The compiled prescan, or None (see :func:`compiled_module`)."""
     return compiled_module("qinglang.text._prescan")
