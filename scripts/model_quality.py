@@ -2,6 +2,7 @@
 
 Usage: python scripts/model_quality.py [--data ../shared/data] [--out docs/model-quality.md]
                                        [--k 5] [--seed 0] [--quick] [--limit N] [--json PATH]
+                                       [--model PATH]
 
 The shipped default model is trained on janitr (MIT) plus the project's examples, so
 evaluating it on janitr grades memorisation. This script measures instead:
@@ -12,7 +13,8 @@ evaluating it on janitr grades memorisation. This script measures instead:
    project's examples, and the held-out fold evaluated with three engines: rules
    alone, model alone (``mode="model"``), combined. The evaluation kit's counts are
    summed over folds and the metrics computed once (``qinglang.eval.merge``).
-2. the shipped model on the files it never saw (telecom, THUCNews, Weibo21);
+2. the shipped model on the files it never saw (telecom, THUCNews, Weibo21); ``--model PATH``
+   measures a candidate in its place (and cross-fits janitr with the candidate's example files);
 3. an experimental in-domain model, measured and never shipped: telecom cross-fitted
    the same way, plus one model trained on all of telecom and evaluated on THUCNews
    and Weibo21, which it never saw. Research-only data trains models in temporary
@@ -50,7 +52,9 @@ from qinglang.learn.classifier import TextClassifier, default_model_path, model_
 from qinglang.model import Post, Verdict
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = [REPO / "src" / "qinglang" / "examples" / f"labeled_{lang}.jsonl" for lang in ("zh", "en", "it")]
+EXAMPLES_DIR = REPO / "src" / "qinglang" / "examples"
+#: the first three example files (small, for tests); a measurement uses the model's own, ``examples_of(model)``
+EXAMPLES = [EXAMPLES_DIR / f"labeled_{lang}.jsonl" for lang in ("zh", "en", "it")]
 
 JANITR = "janitr_x_crypto_en.jsonl"
 TELECOM = "telecom_fraud5_zh.jsonl"
@@ -64,7 +68,7 @@ LOAN_GROUP = "贷款、代办信用卡类"
 WEIBO_FINANCE = ("real|财经商业",)
 #: how the shipped default model is trained (docs/model.md, "The shipped default model"); the rest are
 #: ``train()``'s defaults, which is what ``python -m qinglang.learn.train`` uses
-SHIPPED_RECIPE: dict[str, Any] = {"seed": 0, "version": "0.1.0"}
+SHIPPED_RECIPE: dict[str, Any] = {"seed": 0, "version": "measurement"}
 #: rows per file with --quick (a seeded sample, not the first rows: the files are sorted by class)
 QUICK_LIMIT = 1500
 TEXT_FIELDS = ("text", "title", "transcript", "ocr", "bio")
@@ -235,8 +239,7 @@ class FoldResult:
     heldout_ids: set[str]
     model_training_data: list[dict[str, Any]]
     model_meta: dict[str, Any]
-    combine: dict[str, dict[str, Any]]
-    combined_thresholds: dict[str, float]
+    combine: list[dict[str, Any]]
     reports: dict[str, EvalReport]
     flags: dict[str, dict[str, tuple]]
     train_seconds: float
@@ -254,6 +257,17 @@ class CrossFit:
     folds: list[FoldResult]
     merged: dict[str, EvalReport]
     records: list[Record] = field(repr=False, default_factory=list)
+
+
+def examples_of(model: TextClassifier) -> list[Path]:
+    """The project's example files a model was trained on (its card's training data), in its order.
+
+    The cross-fits train each fold model on these, so they measure the recipe of the
+    model under test; a model that names none gets every ``labeled_*.jsonl``.
+    """
+    names = [t.get("name", "") for t in model.meta.get("training_data", [])]
+    found = [EXAMPLES_DIR / n for n in names if n.startswith("labeled_") and (EXAMPLES_DIR / n).is_file()]
+    return found or sorted(EXAMPLES_DIR.glob("labeled_*.jsonl"))
 
 
 def train_model(train_files: list[Path], out: Path, name: str) -> tuple[TextClassifier, float]:
@@ -274,7 +288,7 @@ def cross_fit(
     seed: int,
     workdir: Path,
     rules: Engine,
-    extra_train: Sequence[Path] = tuple(EXAMPLES),
+    extra_train: Sequence[Path],
     records: list[Record] | None = None,
     log: Callable[[str], None] = lambda s: None,
 ) -> CrossFit:
@@ -299,8 +313,7 @@ def cross_fit(
         results.append(FoldResult(
             fold=i + 1, train_file=train_file, heldout_file=held, train_ids=train_ids,
             heldout_ids=held_ids, model_training_data=clf.meta["training_data"], model_meta=clf.meta,
-            combine={c: p.to_dict() for c, p in clf.combine_params.items()},
-            combined_thresholds=dict(clf.combined_thresholds), reports=reports, flags=flags, train_seconds=secs))
+            combine=combination_rows(clf), reports=reports, flags=flags, train_seconds=secs))
         r = reports
         log(f"  {path.name} fold {i + 1}/{k}: {sum(folds == i)} held out, trained in {secs:.1f} s; micro-F1 "
             + " / ".join(f"{c} {_f3(r[c].metrics.micro.f1)}" for c in CONFIGS))
@@ -376,6 +389,28 @@ def combo_row(code: str, params: dict[str, Any], thr: float, rule_thr: float) ->
 
     row.update(w_rule=a, w_model=b, bias=c, p_alone=p_at(0.0), p_veto=p_at(rule_thr), rule_thr=rule_thr)
     return row
+
+
+def combination_rows(model: TextClassifier, rthr: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """Where a model may decide instead of the rules alone.
+
+    Format 2 (per-language combination): one row per category and language whose
+    path opens (the model flags at its threshold) or carries a veto, with the dev
+    counts it was validated on. Format 1: the fitted logistic combinations
+    (:func:`combo_row`).
+    """
+    comb = getattr(model, "combination", None)
+    if comb is None:
+        return [combo_row(c, model.combine_params[c].to_dict(), model.combined_thresholds[c],
+                          (rthr or {}).get(c, 0.5)) for c in model.labels
+                if model.combine_params[c].kind == "logistic"]
+    rows = []
+    for code in model.labels:
+        for lang, path in sorted(comb.get(code, {}).items()):
+            if path.kind == "or_model" or path.veto_below is not None:
+                rows.append({"code": code, "lang": lang, "kind": path.kind, "threshold": path.model_threshold,
+                             "veto_below": path.veto_below, **path.dev})
+    return rows
 
 
 def rule_thresholds(rules: Engine) -> dict[str, float]:
@@ -473,19 +508,41 @@ def render_section(sec: Section) -> list[str]:
                        + " | ".join(_f3(fr.reports[c].metrics.micro.f1) for c in CONFIGS) + " |")
         out.append("")
     if sec.models:
-        out += ["Fitted combinations per fold model: `sigmoid(w_rule·r + w_model·logit(p) + bias) ≥ threshold`. "
-                "*p alone*: the model probability that flags with no rule hit; *p veto*: the probability below "
-                "which a rule score at the pack threshold (the weakest rule evidence that flags on its own) is "
-                "overruled. Categories not listed: rules decide (no validated combination).", "",
-                "| model | category | w_rule | w_model | bias | threshold | p alone | p veto (r) |",
-                "|---|---|---:|---:|---:|---:|---:|---:|"]
-        for label, rows in sec.models:
+        out += models_table(sec.models)
+    return out
+
+
+def models_table(models: list[tuple[str, list[dict[str, Any]]]]) -> list[str]:
+    """The paths each fold model opened (format 2), or its fitted logistic combinations (format 1)."""
+    per_lang = any("lang" in r for _, rows in models for r in rows)
+    if per_lang or not any(rows for _, rows in models):
+        out = ["Model paths per fold model (per-language combination, docs/model.md): the category and language "
+               "for which the model flags on its own at *threshold* (rules flag as always), or overrules rule hits "
+               "below *veto*, with the dev rows of that language it was validated on. Every other category and "
+               "language: rules decide.", "",
+               "| model | category | language | threshold | veto below | dev pos / neg | rules miss | "
+               "model adds TP / FP on dev |", "|---|---|---|---:|---:|---:|---:|---:|"]
+        for label, rows in models:
+            if not rows:
+                out.append(f"| {label} | (none) | | | | | | |")
             for r in rows:
-                if r["kind"] == "logistic":
-                    out.append(f"| {label} | `{r['code']}` | {r['w_rule']:.2f} | {r['w_model']:.2f} | "
-                               f"{r['bias']:.2f} | {r['threshold']:.3f} | {r['p_alone']:.3f} | "
-                               f"{r['p_veto']:.4f} ({r['rule_thr']:.2f}) |")
-        out.append("")
+                out.append(f"| {label} | `{r['code']}` | {r['lang']} | {_f3(r['threshold'])} | "
+                           f"{_f3(r['veto_below'])} | {r.get('positives', 0)} / {r.get('negatives', 0)} | "
+                           f"{r.get('rules_missed', 0)} | {r.get('added_tp', 0)} / {r.get('added_fp', 0)} |")
+        return [*out, ""]
+    out = ["Fitted combinations per fold model: `sigmoid(w_rule·r + w_model·logit(p) + bias) ≥ threshold`. "
+           "*p alone*: the model probability that flags with no rule hit; *p veto*: the probability below "
+           "which a rule score at the pack threshold (the weakest rule evidence that flags on its own) is "
+           "overruled. Categories not listed: rules decide (no validated combination).", "",
+           "| model | category | w_rule | w_model | bias | threshold | p alone | p veto (r) |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for label, rows in models:
+        for r in rows:
+            if r["kind"] == "logistic":
+                out.append(f"| {label} | `{r['code']}` | {r['w_rule']:.2f} | {r['w_model']:.2f} | "
+                           f"{r['bias']:.2f} | {r['threshold']:.3f} | {r['p_alone']:.3f} | "
+                           f"{r['p_veto']:.4f} ({r['rule_thr']:.2f}) |")
+    out.append("")
     return out
 
 
@@ -587,7 +644,27 @@ def _langs(c: Counter) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in sorted(c.items(), key=lambda kv: -kv[1])) or "0"
 
 
-def composition_table(model: TextClassifier, comp: dict[str, dict[str, Any]], rthr: dict[str, float]) -> list[str]:
+def composition_table(model: TextClassifier, comp: dict[str, dict[str, Any]] | None,
+                      rthr: dict[str, float]) -> list[str]:
+    """Per category, what the combination was decided on: by language for format 2, by class for format 1."""
+    comb = getattr(model, "combination", None)
+    if comb is not None:
+        out = ["| category | language: decision (dev positives / negatives; rules TP / FP / missed; model adds TP / FP)"
+               " |", "|---|---|"]
+        for code in model.labels:
+            cells = []
+            for lang, p in sorted(comb.get(code, {}).items(), key=lambda kv: -kv[1].dev.get("positives", 0)):
+                d = p.dev
+                what = (f"rules or model ≥ {p.model_threshold:.3f}" if p.kind == "or_model" else "rules decide")
+                if p.veto_below is not None:
+                    what += f", veto below {p.veto_below:.3f}"
+                cells.append(f"{lang}: {what} ({d.get('positives', 0)} / {d.get('negatives', 0)}; "
+                             f"{d.get('rules_tp', 0)} / {d.get('rules_fp', 0)} / {d.get('rules_missed', 0)}; "
+                             f"{d.get('added_tp', 0)} / {d.get('added_fp', 0)})")
+            out.append(f"| `{code}` | {'<br>'.join(cells) or 'no dev rows: rules decide'} |")
+        return out
+    if comp is None:
+        return ["(The model's dev split could not be recomputed: its recorded sizes do not match.)"]
     out = ["| category | combination | dev positives | dev negatives | rules on those dev rows (P / R) | "
            "p alone | p veto (r) |", "|---|---|---|---|---|---:|---:|"]
     for code in model.labels:
@@ -612,22 +689,6 @@ def negative_groups_added(sec: Section, top: int = 3) -> list[tuple[str, int, in
     return sorted(rows, key=lambda r: (r[1] - r[2], r[0]))[:top]
 
 
-def added_fp_ngrams(records: Sequence[Record], flags: dict[str, dict[str, tuple]], model: TextClassifier,
-                    code: str, top: int = 10) -> list[tuple[str, int]]:
-    """The model's top n-grams for ``code`` on the negatives that combined flags for it and the rules do not."""
-    counts: Counter[str] = Counter()
-    rules, comb = flags["rules"], flags["combined"]
-    for r in records:
-        if r.gold != "neg" or code not in comb.get(r.id, ()) or code in rules.get(r.id, ()):
-            continue
-        row = orjson.loads(r.line)
-        fields = {k: row[k] for k in TEXT_FIELDS if isinstance(row.get(k), str)}
-        fields.setdefault("text", "")
-        text = model_text(Post(id=r.id, **fields))
-        counts.update({g for g, w in model.top_features(text, code, k=5) if w > 0 and g.strip()})
-    return counts.most_common(top)
-
-
 def worst_added_category(sec: Section) -> str:
     """The category whose false positives on negatives grow most from rules to combined."""
     r, c = sec.reports["rules"].metrics, sec.reports["combined"].metrics
@@ -635,61 +696,50 @@ def worst_added_category(sec: Section) -> str:
                - (r.categories[code].fp_on_negatives if code in r.categories else 0))
 
 
-def why_notes(sections: dict[str, Section], shipped: TextClassifier, comp: dict[str, dict[str, Any]] | None,
-              rthr: dict[str, float], ngrams: list[tuple[str, int]]) -> list[str]:
+def _category_changes(r: Any, c: Any) -> str:
+    """Per category, true positives and false positives on negatives, rules → combined, where they differ."""
+    parts = []
+    for code in sorted(set(r.categories) | set(c.categories)):
+        a, b = r.categories.get(code), c.categories.get(code)
+        tp = (a.tp if a else 0, b.tp if b else 0)
+        fp = (a.fp_on_negatives if a else 0, b.fp_on_negatives if b else 0)
+        if tp[0] != tp[1] or fp[0] != fp[1]:
+            parts.append(f"`{code}` TP {tp[0]:,} → {tp[1]:,}, FP on negatives {fp[0]:,} → {fp[1]:,}")
+    return "; ".join(parts) or "none"
+
+
+def why_notes(sections: dict[str, Section], shipped: TextClassifier, role: str) -> list[str]:
     """The mechanism behind the figures, stated with the figures it rests on."""
     out: list[str] = []
     tel = sections.get("telecom-shipped")
     if tel is not None:
         r, c = tel.reports["rules"].metrics, tel.reports["combined"].metrics
-        worst = worst_added_category(tel)
-        add = c.categories[worst].fp_on_negatives - r.categories[worst].fp_on_negatives
-        groups = "; ".join(f"`{g}` {a:,} → {b:,} of {n:,}" for g, a, b, n in negative_groups_added(tel))
-        row = combo_row(worst, shipped.combine_params[worst].to_dict(), shipped.combined_thresholds[worst],
-                        rthr.get(worst, 0.5))
-        text = (f"- **Why the combination hurts on telecom with the shipped model.** Most of the added false "
-                f"positives are `{worst}` ({r.categories[worst].fp_on_negatives:,} → "
-                f"{c.categories[worst].fp_on_negatives:,} negatives, +{add:,}), on negative classes that are "
-                f"scams of another kind or ordinary SMS (flagged rows, rules → combined: {groups}). They come "
-                "from the combination's model-alone path: with no rule hit, the fitted "
-                f"`sigmoid(w_rule·r + w_model·logit(p) + bias)` crosses its threshold once the model's probability "
-                f"reaches {row.get('p_alone', float('nan')):.2f}.")
-        if ngrams:
-            text += (" The model's strongest n-grams on those rows (rows they appear in): "
-                     + ", ".join(f"`{g}` {n}" for g, n in ngrams) + ".")
-        if comp is not None:
-            cc = comp[worst]
-            rd = cc.get("rules_dev") or {}
-            perfect = rd.get("precision") == 1.0 and rd.get("recall") == 1.0
-            text += (f" That path was fitted and thresholded on the shipped model's dev split, where `{worst}` "
-                     f"had {sum(cc['pos'].values())} positives ({_langs(cc['pos'])}; the rules score P "
-                     f"{rd.get('precision', 0):.2f} / R {rd.get('recall', 0):.2f} on them) and "
-                     f"{sum(cc['neg'].values()):,} negatives ({_langs(cc['neg'])}).")
-            if perfect:
-                text += (" With the rules already separating every dev positive, the data says nothing about how "
-                         "much the model should weigh on its own: `w_model` is whatever the weak regulariser "
-                         "leaves, and the threshold that gives 90% dev precision is met by the rule path alone.")
-                jc = sections.get("janitr-cv")
-                spread = [r_["p_alone"] for _, rows in (jc.models if jc else []) for r_ in rows
-                          if r_["code"] == worst and "p_alone" in r_]
-                if len(spread) >= 2:
-                    text += (f" The same recipe on the {len(spread)} janitr fold models puts its *p alone* anywhere "
-                             f"from {min(spread):.2f} to {max(spread):.2f}: the data does not pin it down.")
-            text += (" The precision of the model-alone path was checked only on negatives that are mostly "
-                     "English, which a model trained mostly on English crypto posts rejects easily; Chinese "
-                     "messages of the kind it now flags were never in dev.")
-        zh = next((t for t in shipped.meta.get("training_data", []) if t.get("name") == "labeled_zh.jsonl"), None)
-        if ngrams and zh:
-            text += (f" The n-grams above are ordinary conversational Chinese, not loan vocabulary: the only Chinese "
-                     f"among its training files is `labeled_zh.jsonl` ({zh['used']} rows, {zh['positives']} of "
-                     "them positive), so being polite Chinese addressed to the reader is itself evidence to it.")
-        text += (" The combination therefore trusts the model on a language, and a kind of text, for which its "
-                 "probabilities were never validated.")
-        if (c.micro.f1 or 0) < (r.micro.f1 or 0):
-            text += (" *Proposed remedy (not applied here):* let a fitted combination open the model-alone path "
-                     "only where dev shows the model adding something, i.e. enough dev positives the rules miss, "
-                     "and validate it per language (enough dev positives and negatives in that language), "
-                     "falling back to \"rules decide\" for posts in a language without a validated combination.")
+        f = tel.flips
+        text = (f"- **Telecom, rules → combined ({role} model).** Post level: +{f['pos_gained']:,} / "
+                f"−{f['pos_lost']:,} positives, +{f['neg_added']:,} / −{f['neg_removed']:,} false positives. Per "
+                f"category: {_category_changes(r, c)}.")
+        rows = combination_rows(shipped)
+        if getattr(shipped, "combination", None) is not None:
+            zh = [x for x in rows if x["lang"] == "zh"]
+            if zh:
+                text += (" Where this model may flag Chinese posts on its own (or overrule a rule hit): " + "; ".join(
+                    f"`{x['code']}` at p ≥ {_f3(x['threshold'])}"
+                    + (f", veto below {x['veto_below']:.3f}" if x["veto_below"] is not None else "")
+                    + f" (validated on {x.get('positives', 0)} zh dev positives, {x.get('negatives', 0)} negatives; "
+                    f"the model added {x.get('added_tp', 0)} / {x.get('added_fp', 0)} there)" for x in zh)
+                    + ". Every other category is decided by the rules for Chinese posts, the model's probability "
+                    "shown as evidence.")
+            else:
+                text += (" No model path is open for Chinese in this model (no category's zh dev rows validated "
+                         "one), so the rules decide every category for Chinese posts and the model only adds "
+                         "evidence; any difference from the rules comes from posts whose language is not zh.")
+        else:
+            text += (" Format-1 model: one fitted combination per category for every language (logistic for "
+                     + (", ".join(f"`{x['code']}`" for x in rows) or "none") + ").")
+        if (c.post.fp_rate or 0) > (r.post.fp_rate or 0):
+            groups = "; ".join(f"`{g}` {a:,} → {b:,} of {n:,}" for g, a, b, n in negative_groups_added(tel))
+            text += (f" The category adding most false positives is `{worst_added_category(tel)}`; negative "
+                     f"classes with more flags: {groups or 'none'}.")
         out.append(text)
     jc = sections.get("janitr-cv")
     if jc is not None:
@@ -718,18 +768,28 @@ def why_notes(sections: dict[str, Section], shipped: TextClassifier, comp: dict[
     th = sections.get("thuc-shipped")
     if th is not None:
         fr = [group_rate(th.reports[x], THUC_FINANCE) for x in CONFIGS]
-        out.append("- **THUCNews finance + stocks headlines**: " + ", ".join(
-            f"{x} {rate_str(f)}" for x, f in zip(CONFIGS, fr, strict=True)) + ". The risk did not show on headlines; "
-                   "it shows on longer Chinese messages (telecom's negative classes, Weibo21).")
+        text = "- **THUCNews finance + stocks headlines**: " + ", ".join(
+            f"{x} {rate_str(f)}" for x, f in zip(CONFIGS, fr, strict=True)) + "."
+        longer = [sections[k] for k in ("telecom-shipped", "weibo-shipped") if k in sections]
+        if fr[2][0] <= fr[0][0] and any((s.reports["combined"].metrics.post.fp_rate or 0)
+                                        > (s.reports["rules"].metrics.post.fp_rate or 0) for s in longer):
+            text += (" The risk did not show on headlines; it shows on longer Chinese messages (telecom's negative "
+                     "classes, Weibo21).")
+        out.append(text)
     wb = sections.get("weibo-shipped")
     if wb is not None:
         r, c = wb.reports["rules"].metrics, wb.reports["combined"].metrics
         out.append(f"- **Weibo21** (no scored positives; negatives only): FP rate {_pct(r.post.fp_rate, 2)} (rules) → "
-                   f"{_pct(c.post.fp_rate, 2)} (combined), by the same model-alone path on Chinese text.")
+                   f"{_pct(c.post.fp_rate, 2)} (combined).")
     return out
 
 
 # --- the run --------------------------------------------------------------------------------
+
+
+def _rows_in(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
 
 
 def _data_row(name: str, n_file: int, rep: EvalReport, role: str) -> str:
@@ -747,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="rows per file: a seeded sample (default all)")
     ap.add_argument("--quick", action="store_true", help=f"K=2 and {QUICK_LIMIT} rows per file")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="measure this model artifact in place of the shipped default (a candidate)")
     args = ap.parse_args(argv)
     k = args.k or (2 if args.quick else 5)
     limit = args.limit or (QUICK_LIMIT if args.quick else None)
@@ -761,7 +823,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rules = Engine()
     rthr = rule_thresholds(rules)
-    shipped = TextClassifier.load(default_model_path())
+    shipped = TextClassifier.load(args.model or default_model_path())
+    role = "candidate" if args.model else "shipped"
+    examples = examples_of(shipped)
     records = {n: read_records(p) for n, p in paths.items()}
     used = {n: subsample(r, limit, args.seed) for n, r in records.items()}
     sections: dict[str, Section] = {}
@@ -778,52 +842,48 @@ def main(argv: list[str] | None = None) -> int:
         # 1. janitr, cross-fitted
         log(f"janitr cross-fitted, K={k}")
         cf = cross_fit(paths[JANITR], k=k, seed=args.seed, workdir=work / "cv", rules=rules,
-                       records=used[JANITR], log=log)
+                       extra_train=examples, records=used[JANITR], log=log)
         sections["janitr-cv"] = Section(
-            "janitr-cv", f"`{JANITR}`: cross-fitted (K={k}), shipped recipe", JANITR, len(records[JANITR]),
+            "janitr-cv", f"`{JANITR}`: cross-fitted (K={k}), {role} recipe", JANITR, len(records[JANITR]),
             len(used[JANITR]),
             f"Each fold evaluated by a model trained on the other {k - 1} folds + the project's examples.",
             cf.merged, flips(cf.records, _pool_flags(cf)), crossfit=cf,
-            models=[(f"fold {fr.fold}", [combo_row(c, fr.combine[c], fr.combined_thresholds[c], rthr.get(c, 0.5))
-                                         for c in fr.combine]) for fr in cf.folds])
+            models=[(f"fold {fr.fold}", fr.combine) for fr in cf.folds])
         # the shipped model on janitr: in-sample, for contrast only
         rep, fl = measure(sample_path(JANITR), engines_for(rules, shipped))
         sections["janitr-in-sample"] = Section(
-            "janitr-in-sample", f"`{JANITR}`: the shipped model, in-sample (train-on-test, for contrast only)",
+            "janitr-in-sample", f"`{JANITR}`: the {role} model, in-sample (train-on-test, for contrast only)",
             JANITR, len(records[JANITR]), len(used[JANITR]),
-            "**Not an honest figure**: the shipped model was trained (and its thresholds and combination fitted) "
+            f"**Not an honest figure**: the {role} model was trained (and its thresholds and combination fitted) "
             "on these rows. Shown only to size the optimism the cross-fitted figures remove.", rep,
             flips(used[JANITR], fl))
 
         # 2. the shipped model on the files it never saw
         for name, key in ((TELECOM, "telecom-shipped"), (THUC, "thuc-shipped"), (WEIBO, "weibo-shipped")):
-            log(f"shipped model on {name}")
+            log(f"{role} model on {name}")
             rep, fl = measure(sample_path(name), engines_for(rules, shipped))
-            sections[key] = Section(key, f"`{name}`: the shipped model (never trained on this file)", name,
+            sections[key] = Section(key, f"`{name}`: the {role} model (never trained on this file)", name,
                                     len(records[name]), len(used[name]),
-                                    f"Model: `{shipped.name} {shipped.version}` as shipped.", rep,
+                                    f"Model: `{shipped.name} {shipped.version}` ({role}).", rep,
                                     flips(used[name], fl), flags=fl)
-            data_rows.append(_data_row(name, len(records[name]), rep["rules"], "shipped model never saw it"))
+            data_rows.append(_data_row(name, len(records[name]), rep["rules"], f"{role} model never saw it"))
         data_rows.insert(0, _data_row(JANITR, len(records[JANITR]), cf.merged["rules"],
-                                      "trains the shipped model; cross-fitted here"))
+                                      f"trains the {role} model; cross-fitted here"))
 
         # 3. experimental in-domain model: telecom cross-fitted, then all of telecom on THUCNews / Weibo21
         log(f"experimental: telecom cross-fitted, K={k}")
         tcf = cross_fit(paths[TELECOM], k=k, seed=args.seed, workdir=work / "cv", rules=rules,
-                        records=used[TELECOM], log=log)
+                        extra_train=examples, records=used[TELECOM], log=log)
         sections["telecom-experimental-cv"] = Section(
             "telecom-experimental-cv", f"`{TELECOM}`: experimental in-domain model, cross-fitted (K={k}), "
             "never shipped", TELECOM, len(records[TELECOM]), len(used[TELECOM]),
             f"Each fold evaluated by a model trained on the other {k - 1} telecom folds + the project's examples "
             "(no janitr); research-only data, so the models lived in a temporary directory and were deleted.",
             tcf.merged, flips(tcf.records, _pool_flags(tcf)), crossfit=tcf,
-            models=[(f"fold {fr.fold}", [combo_row(c, fr.combine[c], fr.combined_thresholds[c], rthr.get(c, 0.5))
-                                         for c in fr.combine if c in ("illegal_intermediary", "impersonation",
-                                                                      "traffic_diversion", "loan_marketing",
-                                                                      "card_cashout")]) for fr in tcf.folds])
+            models=[(f"fold {fr.fold}", fr.combine) for fr in tcf.folds])
         log("experimental: all of telecom → THUCNews, Weibo21")
         tel_all = write_records(work / "telecom-all" / TELECOM, used[TELECOM])
-        exp, secs = train_model([tel_all, *EXAMPLES], work / "telecom-all" / "model", "experimental-telecom-zh")
+        exp, secs = train_model([tel_all, *examples], work / "telecom-all" / "model", "experimental-telecom-zh")
         for name, key in ((THUC, "thuc-experimental"), (WEIBO, "weibo-experimental")):
             rep, fl = measure(sample_path(name), engines_for(rules, exp))
             sections[key] = Section(
@@ -832,23 +892,21 @@ def main(argv: list[str] | None = None) -> int:
                 f"Model trained on all {len(used[TELECOM]):,} telecom rows used here + the project's examples "
                 f"({secs:.0f} s), in a temporary directory, deleted after measuring.", rep, flips(used[name], fl))
 
-    log("diagnostics: the shipped model's dev split; n-grams behind the added false positives")
-    comp = dev_composition(shipped, [paths[JANITR], *EXAMPLES])
-    tel = sections["telecom-shipped"]
-    ngrams = added_fp_ngrams(used[TELECOM], tel.flags, shipped, worst_added_category(tel))
-    notes = why_notes(sections, shipped, comp, rthr, ngrams)
-    comp_lines = composition_table(shipped, comp, rthr) if comp is not None else [
-        "(The shipped model's dev split could not be recomputed: its recorded sizes do not match.)"]
+    log(f"diagnostics: the {role} model's dev split")
+    comp = dev_composition(shipped, [paths[JANITR], *examples]) if shipped.combination is None else None
+    notes = why_notes(sections, shipped, role)
+    comp_lines = composition_table(shipped, comp, rthr)
     elapsed = time.perf_counter() - started
     order = ["janitr-cv", "telecom-shipped", "thuc-shipped", "weibo-shipped", "telecom-experimental-cv",
              "thuc-experimental", "weibo-experimental", "janitr-in-sample"]
     secs_in_order = [sections[s] for s in order if s in sections]
     g = goals(sections)
-    cmd = "python scripts/model_quality.py" + (" --quick" if args.quick else "") + (
+    cmd = "python scripts/model_quality.py" + (f" --model {args.model}" if args.model else "") + (
+        " --quick" if args.quick else "") + (
         f" --k {args.k}" if args.k else "") + (f" --limit {args.limit}" if args.limit else "") + (
         f" --seed {args.seed}" if args.seed else "")
     doc = render_doc(secs_in_order, g, data_rows, rules, shipped, cmd, k, args.seed, limit, elapsed, notes,
-                     comp_lines)
+                     comp_lines, examples, role)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(doc, encoding="utf-8")
     if args.json:
@@ -888,14 +946,14 @@ def _figures(sections: Sequence[Section], goals_: list[dict[str, Any]], elapsed:
 
 def render_doc(sections: Sequence[Section], goals_: list[dict[str, Any]], data_rows: list[str], rules: Engine,
                shipped: TextClassifier, cmd: str, k: int, seed: int, limit: int | None, elapsed: float,
-               notes: list[str], comp_lines: list[str]) -> str:
+               notes: list[str], comp_lines: list[str], examples: Sequence[Path], role: str) -> str:
     packs = ", ".join(f"{n} {v}" for n, v in sorted(rules.versions["packs"].items()))
     lm = next(iter(sections)).reports["rules"].label_map
     out = ["# Model quality: rules alone, model alone, combined", ""]
     out.append(
         f"Generated {dt.date.today().isoformat()} by `{cmd}` (from the repository root, the development data in "
         f"`../shared/data`), in {elapsed / 60:.1f} min on {os.cpu_count()} CPU cores "
-        f"({platform.python_implementation()} {platform.python_version()}). Packs {packs}; shipped model "
+        f"({platform.python_implementation()} {platform.python_version()}). Packs {packs}; {role} model "
         f"`{shipped.name} {shipped.version}`; label map `{lm.get('source')}` v{lm.get('version')} "
         f"({lm.get('sha256')}). Every figure comes from `qinglang.eval` (`evaluate` on each file or fold, "
         "`qinglang.eval.merge` to pool folds); definitions in [evaluation.md](evaluation.md).")
@@ -905,28 +963,29 @@ def render_doc(sections: Sequence[Section], goals_: list[dict[str, Any]], data_r
     out += ["", "## Data", "",
             "| file | rows in file | rows used | positives | negatives | ambiguous | skipped | role |",
             "|---|---:|---:|---:|---:|---:|---:|---|", *data_rows, "",
-            "The shipped model is trained on `janitr_x_crypto_en.jsonl` (MIT) and the project's "
-            "`src/qinglang/examples/labeled_{zh,en,it}.jsonl` (213 + 97 + 45 rows); the research-only files train "
-            "experimental models only, in temporary directories, never shipped (../shared/data/README.md). "
-            "Ambiguous rows (`is_positive: null`) are in no metric.", "",
+ f"The {role} model is trained on `janitr_x_crypto_en.jsonl` (MIT) and the project's examples "
+            + " + ".join(f"`{p.name}` ({_rows_in(p):,})" for p in examples)
+            + " (rows); the research-only files train experimental models only, in temporary directories, never "
+            "shipped (../shared/data/README.md). Ambiguous rows (`is_positive: null`) are in no metric.", "",
             "## How it was measured", "",
             f"- **Cross-fitting** (janitr; telecom for the experimental model): K={k} folds. Rows whose normalized "
             "text (`model_text`, what the model reads) is identical form one group and stay in one fold; groups "
             "are stratified by class (`is_positive`, `target_category` of the group's first row), shuffled with "
             f"seed {seed} and dealt to the folds in turn. For each fold a model is trained with "
-            "`qinglang.learn.train.train` exactly as the shipped one is (its defaults: logistic regression on "
+ f"`qinglang.learn.train.train` exactly as the {role} one is (its defaults: logistic regression on "
             "char 1-3 TF-IDF, C=30, balanced, Platt, target precision 0.9, seed 0; its own grouped 80/20 dev "
-            "split picks thresholds and fits the combination) on the other folds plus the three example files, "
+            "split picks thresholds and decides the per-language combination) on the other folds plus the "
+            f"{len(examples)} example files above, "
             "and the held-out fold is evaluated with three engines: rules alone (`Engine()`), model alone "
             "(`mode=\"model\"`, the model's own thresholds), combined (`mode=\"combined\"`). Counts (post-level "
             "TP/FP/FN/TN, per-category TP/FP/FN, group tallies) are summed over folds and the metrics computed "
             "once. Each fold's training file is checked to share no row id with its held-out fold.",
-            "- **Shipped model on unseen files**: `src/qinglang/models/default` as shipped, on telecom, THUCNews "
-            "and Weibo21, which it never saw.",
+            f"- **{role.capitalize()} model on unseen files**: `{shipped.name} {shipped.version}` as it is, on "
+            "telecom, THUCNews and Weibo21, which it never saw.",
             "- **Experimental in-domain model** (never shipped): telecom cross-fitted as above, but trained on "
             "telecom folds + the examples (no janitr); and one model trained on all of telecom + the examples, "
             "evaluated on THUCNews and Weibo21, which it never saw.",
-            "- The shipped model on janitr, in-sample, is listed last for contrast only.",
+            f"- The {role} model on janitr, in-sample, is listed last for contrast only.",
             "- *Rules → combined, row by row* counts the rows whose post-level decision changes between the two "
             "engines: positives gained/lost, false positives added/removed.", "",
             "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
@@ -934,10 +993,10 @@ def render_doc(sections: Sequence[Section], goals_: list[dict[str, Any]], data_r
         out.append(f"| {g['goal']} | {g['measured']} | {'yes' if g['met'] else '**no**'} |")
     out += ["", "## Summary", "", *summary_rows(sections), "", "## Reading", "", *reading(
         {s.key: s for s in sections}), "", *notes, "",
-            "## What the shipped model's combination was fitted on", "",
-            "Its dev split (20% of groups of janitr + the examples, recomputed as `train()` draws it), per "
-            "category: the rows the combination weights and thresholds were chosen on, by language. *p alone* / "
-            "*p veto* as in the per-file tables.", "", *comp_lines, "", "## Per file", ""]
+            f"## What the {role} model's combination was decided on", "",
+            "Its dev split (20% of groups of janitr + the examples), per category and language: the rows the "
+            "decision rests on (from the model's `model.json`; format-1 models: recomputed as `train()` draws it, "
+            "with *p alone* / *p veto* as in the per-file tables).", "", *comp_lines, "", "## Per file", ""]
     for sec in sections:
         out += render_section(sec)
     return "\n".join(out).rstrip() + "\n"

@@ -132,9 +132,44 @@ def _edit_json(artifact: Path, **changes: object) -> None:
 
 def test_load_rejects_wrong_format_and_bad_fields(artifact: Path) -> None:
     _edit_json(artifact, format="something-else/9")
-    _expect_invalid(artifact, "not a qinglang-textclf/1 artifact")
-    _edit_json(artifact, format="qinglang-textclf/1", labels="stock_tipping")
+    _expect_invalid(artifact, "not a qinglang-textclf/2 artifact")
+    _edit_json(artifact, format="qinglang-textclf/2", labels="stock_tipping")
     _expect_invalid(artifact, "labels")
+
+
+def test_load_rejects_a_bad_combination(artifact: Path) -> None:
+    doc = json.loads((artifact / MODEL_FILE).read_text("utf-8"))
+    doc["combination"]["stock_tipping"] = {"zh": {"kind": "magic"}}
+    (artifact / MODEL_FILE).write_text(json.dumps(doc), "utf-8")
+    _expect_invalid(artifact, "unknown combination kind")
+    doc["combination"]["stock_tipping"] = {"zh": {"kind": "or_model", "model_threshold": None}}
+    (artifact / MODEL_FILE).write_text(json.dumps(doc), "utf-8")
+    _expect_invalid(artifact, "needs a model_threshold")
+    doc["combination"]["stock_tipping"] = {"zh": {"kind": "or_model", "model_threshold": 3.0}}
+    (artifact / MODEL_FILE).write_text(json.dumps(doc), "utf-8")
+    _expect_invalid(artifact, "model_threshold")
+    del doc["combination"]["stock_tipping"]
+    (artifact / MODEL_FILE).write_text(json.dumps(doc), "utf-8")
+    _expect_invalid(artifact, "one entry per label")
+
+
+def test_format_1_artifacts_still_load_and_combine_as_before(mini_trained: TrainResult, tmp_path: Path) -> None:
+    """A model written before per-language combinations: one ``combine`` entry per category, all languages."""
+    model = TextClassifier.load(mini_trained.out)
+    model.combination = None
+    model.combine_params = {c: CombineParams("rules") for c in model.labels}
+    model.combine_params["stock_tipping"] = CombineParams("logistic", 4.0, 1.0, -2.0)
+    model.combined_thresholds = {c: 0.5 for c in model.labels}
+    model.save(tmp_path / "v1")
+    doc = json.loads((tmp_path / "v1" / MODEL_FILE).read_text("utf-8"))
+    assert doc["format"] == "qinglang-textclf/1" and "combination" not in doc
+    old = TextClassifier.load(tmp_path / "v1")
+    assert old.combination is None and old.combine_params["stock_tipping"].kind == "logistic"
+    from qinglang.learn.combination import decide
+
+    assert decide(old, "card_cashout", "zh", 0.9, 0.99) is None  # rules decide
+    score, thr = decide(old, "stock_tipping", "zh", 0.0, 0.9)
+    assert thr == 0.5 and score == pytest.approx(combine(0.0, 0.9, old.combine_params["stock_tipping"]))
 
 
 def test_load_rejects_thresholds_out_of_range(artifact: Path) -> None:

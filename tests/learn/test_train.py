@@ -14,7 +14,6 @@ from qinglang.learn.train import (
     MIN_DEV_POSITIVES,
     TrainResult,
     choose_threshold,
-    fit_combination,
     train,
     train_main,
 )
@@ -95,7 +94,9 @@ def test_thresholds_are_stored_and_loaded_from_metadata(mini_trained: TrainResul
     doc = json.loads((mini_trained.out / MODEL_FILE).read_text("utf-8"))
     loaded = TextClassifier.load(mini_trained.out)
     assert loaded.thresholds == doc["thresholds"] == mini_trained.thresholds
-    assert loaded.combined_thresholds == doc["combined_thresholds"]
+    assert loaded.combination is not None
+    assert {c: {lang: e.to_dict() for lang, e in per.items()} for c, per in loaded.combination.items()} \
+        == doc["combination"]
     # the thresholds are data: editing model.json changes them without retraining
     copy = tmp_path / "edited"
     copy.mkdir()
@@ -136,7 +137,8 @@ def test_card_names_the_data_and_its_licence(mini_trained: TrainResult) -> None:
     for section in ("## Training data", "## Dev figures", "## Intended use", "## Limits"):
         assert section in card
     assert doc["seed"] == 0 and doc["family"]["name"] and doc["features"]["ngram_max"]
-    assert doc["rule_scores"].startswith("Engine.category_scores")
+    assert doc["rule_scores"].startswith("Engine.detect")
+    assert "## Combination with the rules" in card and "| `stock_tipping` | zh |" in card
     assert "rules" in doc["dev_metrics"]["stock_tipping"]
 
 
@@ -161,26 +163,6 @@ def test_choose_threshold_meets_target_precision() -> None:
     assert how == "target"
     assert (pred & (y == 1)).sum() / pred.sum() >= 0.9
     assert choose_threshold(scores[:10], np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0.9) == (0.5, "fallback")
-
-
-def test_combination_falls_back_to_rules_without_rule_signal() -> None:
-    y = np.array([1] * 10 + [0] * 30)
-    prob = np.where(y == 1, 0.8, 0.1)
-    params, how = fit_combination(np.zeros(40), prob, y)
-    assert params.kind == "rules" and "does not vary" in how
-    rule = np.where(y == 1, 0.9, 0.0)
-    rule[:6] = 0.0  # the rules miss 6 positives: enough to measure what the model adds
-    params, how = fit_combination(rule, prob, y)
-    assert params.kind == "logistic" and params.w_rule > 0 and params.w_model > 0
-
-
-def test_combination_is_not_fitted_when_the_rules_miss_too_few() -> None:
-    y = np.array([1] * 10 + [0] * 30)
-    prob = np.where(y == 1, 0.8, 0.1)
-    rule = np.where(y == 1, 0.9, 0.0)
-    rule[:2] = 0.0  # only 2 positives the rules miss: the model's weight cannot be validated
-    params, how = fit_combination(rule, prob, y)
-    assert params.kind == "rules" and "miss only 2" in how
 
 
 def test_train_main_prints_a_summary_and_returns_codes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -326,6 +326,10 @@ class Engine:
         rules_decide: dict[str, float] = {}
         override = self._threshold_override
         if probs is not None:
+            from qinglang.learn.combination import LazyLang, decide  # here: numpy/scipy load only with a model
+
+            # combinations are validated per language: the post's lang, else a guess from its text (when needed)
+            lang = LazyLang(post)
             for code, j in self._model_index.items():
                 if self.mode != "model" and (code in state.suppressed or "all" in state.suppressed):
                     continue
@@ -334,15 +338,15 @@ class Engine:
                 r = _noisy_or(items)
                 if self.mode == "model":
                     score, threshold = p, override.get(code, self.model.thresholds[code])
-                elif self.model.combine_params[code].kind == "rules":
-                    # no validated combination: the rules decide (below); the model only
-                    # adds its probability as evidence when the rules flag
-                    if items:
-                        rules_decide[code] = p
-                    continue
                 else:
-                    score = self.model.combine(code, r, p)
-                    threshold = override.get(code, self.model.combined_thresholds[code])
+                    decided = decide(self.model, code, lang, r, p, override.get(code))
+                    if decided is None:
+                        # no validated model path for this category and language: the rules decide
+                        # (below); the model only adds its probability as evidence when they flag
+                        if items:
+                            rules_decide[code] = p
+                        continue
+                    score, threshold = decided
                 model_scored.add(code)
                 if score + 1e-9 < threshold:
                     continue

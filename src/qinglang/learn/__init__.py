@@ -14,12 +14,15 @@ from qinglang.learn.classifier import (
     default_model_path,
     model_text,
 )
+from qinglang.learn.combination import LangPath, decide
 
 __all__ = [
     "CombineParams",
+    "LangPath",
     "TextClassifier",
     "combine",
     "combine_matrix",
+    "decide",
     "default_model",
     "default_model_path",
     "model_text",

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 INTENDED_USE = """\
-- A second opinion beside the policy-pack rules in `qinglang scan`: the engine combines the
-  model's probability with the rules' score per category (fitted combination below).
+- A second opinion beside the policy-pack rules in `qinglang scan`: the rules flag as they do, and
+  the model adds flags of its own only for the categories and languages where dev validated it
+  (combination below); elsewhere its probability is shown as evidence.
 - Ranking and triage: putting likely violations in front of human reviewers first.
 - Finding wordings the rules miss, to be turned into rules by a person."""
 
@@ -32,8 +33,9 @@ LIMITS = """\
   columns (each half of dev thresholded on the other half) are the honest estimate. Public
   labels are heuristic mappings of other taxonomies (see the label map), not gold.
 - The project's own examples were written together with the policy packs: the rules' figures on
-  them are in-sample and flatter the rules, and a combination fitted on them trusts the rules
-  heavily. Refit the combination on independent labeled data before relying on its weights.
+  them are in-sample and flatter the rules. The combination was validated on dev rows drawn from
+  the same files as the training rows; a kind of text absent from them (another register, another
+  platform) is not validated by them. Measure on your own labeled data before relying on it.
 - The model reads normalized text; a change in the normalizer changes its input. The card
   records the normalizer's fingerprint at training time: retrain when it changes."""
 
@@ -44,6 +46,47 @@ def _pct(v: Any) -> str:
 
 def _num(v: Any, digits: int = 3) -> str:
     return f"{v:.{digits}f}" if isinstance(v, (int, float)) else "-"
+
+
+def _combination_section(meta: dict[str, Any]) -> str:
+    """The per-category, per-language combination table (format 2) with the rules it was decided by."""
+    cr = meta.get("combination_rules", {})
+    langs = ", ".join(f"{k} {v}" for k, v in cr.get("dev_languages", {}).items())
+    lines = [
+        f"Form: {cr.get('form', 'flag if the rules flag, or the validated model path flags')}. A post's language: "
+        f"{cr.get('language', 'its lang')}; a language with no row below (or a post whose language cannot be "
+        "told) gets no model path: the rules decide and the model's probability is shown as evidence only.",
+        "",
+        f"A model path opens for a category and language only with at least {cr.get('min_dev_positives')} dev "
+        f"positives and {cr.get('min_dev_negatives')} dev negatives in that language, rules that miss at least "
+        f"{cr.get('min_rules_missed')} of those positives, and a model threshold at which the added flags reach "
+        f"the target precision while flagging at most {_pct(cr.get('max_path_fp_rate'))}% of that language's dev "
+        f"negatives. A veto (a low probability overruling a rule hit) needs at least "
+        f"{cr.get('min_veto_negatives')} dev negatives cleared and a precision gain larger than the recall it "
+        f"costs, and is applied only when training allows vetoes (here: {'yes' if cr.get('allow_veto') else 'no'}"
+        f"). Dev rows by language: {langs or '-'}.",
+        "",
+        "| category | language | decision | model threshold | veto below | dev pos / neg | rules TP / FP / missed "
+        "| model adds TP / FP | veto clears TP / FP | why |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for code, per in meta.get("combination", {}).items():
+        if not per:
+            lines.append(f"| `{code}` | - | rules decide | - | - | - | - | - | - | no dev rows |")
+        for lang, e in per.items():
+            d = e.get("dev", {})
+            decision = "rules or model" if e.get("kind") == "or_model" else "rules decide"
+            why = e.get("reason", "")
+            if e.get("veto_below") is not None:
+                decision += " + veto"
+                why += "; " + e.get("veto_reason", "")
+            lines.append(
+                f"| `{code}` | {lang} | {decision} | {_num(e.get('model_threshold'), 4)} | "
+                f"{_num(e.get('veto_below'), 4)} | {d.get('positives', 0)} / {d.get('negatives', 0)} | "
+                f"{d.get('rules_tp', 0)} / {d.get('rules_fp', 0)} / {d.get('rules_missed', 0)} | "
+                f"{d.get('added_tp', 0)} / {d.get('added_fp', 0)} | {d.get('vetoed_tp', 0)} / {d.get('vetoed_fp', 0)} "
+                f"| {why} |")
+    return "\n".join(lines)
 
 
 def render(meta: dict[str, Any]) -> str:
@@ -65,7 +108,8 @@ def render(meta: dict[str, Any]) -> str:
     add(f"- Family: {fam.get('estimator')} one-vs-rest, C={fam.get('C')}; calibration: {fam.get('calibration')}.")
     add(f"- Features: hashed character {feats.get('ngram_min')}–{feats.get('ngram_max')}-grams, "
         f"2^{feats.get('buckets_log2')} buckets, weighting `{feats.get('weighting')}`, "
-        f"digits folded: {feats.get('fold_digits')}.")
+        f"digits folded: {feats.get('fold_digits')}, placeholders (`XX`, `某某`) masked: "
+        f"{feats.get('mask_placeholders', False)}.")
     wf = meta.get("weights_file", {})
     add(f"- Weights: {fam.get('storage')}, pruned below {fam.get('prune_below')}; "
         f"`weights.npz` {wf.get('bytes', 0) / 1e6:.2f} MB, sha256 `{str(wf.get('sha256', ''))[:16]}…`.")
@@ -100,7 +144,7 @@ def render(meta: dict[str, Any]) -> str:
     add(f"## Dev figures (target precision {meta.get('target_precision')})")
     add("")
     add("Model alone at its threshold; *cf* = cross-fitted (honest) estimate; rules = the bundled packs' "
-        "verdicts; combined = rules + model through the fitted combination at its own threshold.")
+        "verdicts; combined = rules + model as the combination below decides (per language).")
     add("")
     add("| category | dev pos | threshold | P | R | F1 | AP | P cf | R cf | rules P | rules R | comb. P | comb. R "
         "| comb. R cf |")
@@ -123,16 +167,21 @@ def render(meta: dict[str, Any]) -> str:
     add("")
     add("## Combination with the rules")
     add("")
-    add(f"Rule scores on dev: {meta.get('rule_scores')}.")
+    add(f"Rules' verdicts on dev: {meta.get('rule_scores')}.")
     add("")
-    add("| category | combination | w_rule | w_model | bias | combined threshold |")
-    add("|---|---|---:|---:|---:|---:|")
-    for code, cp in meta.get("combine", {}).items():
-        m = meta.get("dev_metrics", {}).get(code, {})
-        thr = ("the pack's" if cp.get("kind") == "rules"
-               else _num(meta.get("combined_thresholds", {}).get(code)))
-        add(f"| `{code}` | {m.get('combine', cp.get('kind'))} | {_num(cp.get('w_rule'))} | {_num(cp.get('w_model'))} | "
-            f"{_num(cp.get('bias'))} | {thr} |")
+    if "combination" in meta:
+        add(_combination_section(meta))
+    else:
+        add("Format-1 artifact: one fitted combination per category, for every language.")
+        add("")
+        add("| category | combination | w_rule | w_model | bias | combined threshold |")
+        add("|---|---|---:|---:|---:|---:|")
+        for code, cp in meta.get("combine", {}).items():
+            m = meta.get("dev_metrics", {}).get(code, {})
+            thr = ("the pack's" if cp.get("kind") == "rules"
+                   else _num(meta.get("combined_thresholds", {}).get(code)))
+            add(f"| `{code}` | {m.get('combine', cp.get('kind'))} | {_num(cp.get('w_rule'))} | "
+                f"{_num(cp.get('w_model'))} | {_num(cp.get('bias'))} | {thr} |")
     add("")
     add("## Intended use")
     add("")

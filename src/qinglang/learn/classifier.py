@@ -32,12 +32,16 @@ import numpy as np
 
 from qinglang import errors
 from qinglang.errors import QLError
+from qinglang.learn.combination import LangPath, combination_from_dict, gates
 from qinglang.learn.features import FeatureParams, _values, featurize, hash_ngrams
 from qinglang.model import Post
 from qinglang.text.normalize import Normalizer, default_normalizer
 
-#: the artifact format this code reads and writes
-FORMAT = "qinglang-textclf/1"
+#: the artifact format this code writes: 2 adds ``combination`` (per category, per language; learn/combination.py)
+FORMAT = "qinglang-textclf/2"
+#: format 1 (one ``combine`` entry per category, for every language) still loads and is applied as before
+FORMAT_V1 = "qinglang-textclf/1"
+FORMATS = (FORMAT_V1, FORMAT)
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.npz"
 CARD_FILE = "MODEL_CARD.md"
@@ -76,7 +80,11 @@ def normalizer_fingerprint() -> str:
 
 @dataclass(frozen=True, slots=True)
 class CombineParams:
-    """How one category's rule score and model probability become one score.
+    """How one category's rule score and model probability become one score (format-1 artifacts).
+
+    Training now writes per-language :class:`~qinglang.learn.combination.LangPath`
+    entries instead; this is what artifacts of format 1 carry, one per category for
+    every language, and what they are still applied with.
 
     ``kind == "logistic"``: ``sigmoid(w_rule * rule + w_model * logit(p) + bias)``,
     fitted on the dev split. ``kind == "rules"``: the rule score alone; what training
@@ -175,8 +183,10 @@ class TextClassifier:
     ``weights`` is dense ``(n_buckets, n_labels)`` float32 in memory (the artifact
     stores only its non-zero entries, in float16), so a prediction is one sparse ×
     dense product. ``thresholds`` are per label, chosen on the dev split for the
-    training run's target precision; ``combine_params``/``combined_thresholds`` do
-    the same for the rule + model combination.
+    training run's target precision. ``combination`` (format 2) says per category
+    and language how rules and model decide together (``learn/combination.py``);
+    a format-1 model has ``combination`` None and one ``combine_params`` entry
+    with its ``combined_thresholds`` per category for every language.
     """
 
     name: str
@@ -198,6 +208,7 @@ class TextClassifier:
         thresholds: dict[str, float] | None = None,
         combine_params: dict[str, CombineParams] | None = None,
         combined_thresholds: dict[str, float] | None = None,
+        combination: dict[str, dict[str, LangPath]] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> None:
         if weights.shape != (params.n_buckets, len(labels)) or bias.shape != (len(labels),):
@@ -212,8 +223,20 @@ class TextClassifier:
         self.thresholds = dict(thresholds or {c: 0.5 for c in self.labels})
         self.combine_params = dict(combine_params or {c: CombineParams() for c in self.labels})
         self.combined_thresholds = dict(combined_thresholds or self.thresholds)
+        self.combination = combination
         self.meta = dict(meta or {})
         self._index = {c: i for i, c in enumerate(self.labels)}
+
+    @property
+    def combination(self) -> dict[str, dict[str, LangPath]] | None:
+        """Per category and language, how rules and model decide together (None: a format-1 model)."""
+        return self._combination
+
+    @combination.setter
+    def combination(self, value: dict[str, dict[str, LangPath]] | None) -> None:
+        self._combination = value
+        #: per category, the probabilities outside which the post's language matters (combination.gates)
+        self.combination_gates = gates(value) if value is not None else None
 
     # --- inference ----------------------------------------------------------------
 
@@ -304,21 +327,25 @@ class TextClassifier:
         out.mkdir(parents=True, exist_ok=True)
         blob = _npz_bytes(self._arrays())
         (out / WEIGHTS_FILE).write_bytes(blob)
-        doc = dict(self.meta)
+        doc = {k: v for k, v in self.meta.items() if k not in ("combine", "combined_thresholds", "combination")}
         doc.update(
             {
-                "format": FORMAT,
+                "format": FORMAT if self.combination is not None else FORMAT_V1,
                 "name": self.name,
                 "version": self.version,
                 "labels": self.labels,
                 "features": self.params.to_dict(),
                 "thresholds": {c: float(self.thresholds[c]) for c in self.labels},
-                "combine": {c: self.combine_params[c].to_dict() for c in self.labels},
-                "combined_thresholds": {c: float(self.combined_thresholds[c]) for c in self.labels},
                 "weights_file": {"name": WEIGHTS_FILE, "sha256": hashlib.sha256(blob).hexdigest(),
                                  "bytes": len(blob)},
             }
         )
+        if self.combination is not None:
+            doc["combination"] = {c: {lang: path.to_dict() for lang, path in sorted(self.combination[c].items())}
+                                  for c in self.labels}
+        else:
+            doc["combine"] = {c: self.combine_params[c].to_dict() for c in self.labels}
+            doc["combined_thresholds"] = {c: float(self.combined_thresholds[c]) for c in self.labels}
         (out / MODEL_FILE).write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", "utf-8")
         self.meta = doc
 
@@ -343,8 +370,9 @@ class TextClassifier:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise _invalid(p, f"{MODEL_FILE} is not readable JSON: {exc}") from None
         found = doc.get("format") if isinstance(doc, dict) else None
-        if found != FORMAT:
-            raise _invalid(p, f"not a {FORMAT} artifact (format {found!r})")
+        if found not in FORMATS:
+            raise _invalid(p, f"not a {FORMAT} artifact (format {found!r}; this version of qinglang reads "
+                              f"{' and '.join(FORMATS)})")
         try:
             name, version = str(doc["name"]), str(doc["version"])
             labels = doc["labels"]
@@ -354,11 +382,17 @@ class TextClassifier:
                 raise _invalid(p, "labels must be distinct (at most 255)")
             params = FeatureParams.from_dict(doc["features"])
             thresholds = _label_floats(p, doc["thresholds"], labels, "thresholds")
-            combined = _label_floats(p, doc.get("combined_thresholds", thresholds), labels, "combined_thresholds")
-            comb_raw = doc.get("combine") or {}
-            if not isinstance(comb_raw, dict):
-                raise _invalid(p, "combine must be a mapping")
-            combine_params = {c: CombineParams.from_dict(comb_raw.get(c, {"kind": "noisy_or"})) for c in labels}
+            combination = None
+            if found == FORMAT:
+                combination = combination_from_dict(doc.get("combination"), labels)
+                combined, combine_params = dict(thresholds), {c: CombineParams("rules") for c in labels}
+            else:
+                combined = _label_floats(p, doc.get("combined_thresholds", thresholds), labels,
+                                         "combined_thresholds")
+                comb_raw = doc.get("combine") or {}
+                if not isinstance(comb_raw, dict):
+                    raise _invalid(p, "combine must be a mapping")
+                combine_params = {c: CombineParams.from_dict(comb_raw.get(c, {"kind": "noisy_or"})) for c in labels}
             wf = doc["weights_file"]
             expected_sha = str(wf["sha256"])
         except QLError as exc:
@@ -385,6 +419,7 @@ class TextClassifier:
             thresholds=thresholds,
             combine_params=combine_params,
             combined_thresholds=combined,
+            combination=combination,
             meta=doc,
         )
 

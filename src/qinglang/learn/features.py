@@ -23,6 +23,7 @@ computation free of a per-post de-duplication sort.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -43,6 +44,22 @@ _S33 = np.uint64(33)
 
 #: code points treated as a plain space: line breaks between joined fields, tabs
 _SPACE_LIKE = (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x3000, 0xA0)
+#: placeholders and masks: "XX银行" / "某某证券" in written examples, "xxx" where a corpus hid a name or number
+_PLACEHOLDER = re.compile(r"(?<![a-z])x{2,}(?![a-z])|某某", re.IGNORECASE)
+
+
+def mask_placeholders(text: str) -> str:
+    """``text`` with placeholder runs (``xx``, ``XXX``, ``某某``) turned into spaces of the same length.
+
+    Why: the project's written examples use "XX银行", "某某证券" for names, and they
+    occur far more in some categories' positives than in negatives (in the Chinese
+    examples, "XX" in 40% of ``impersonation`` positives, 7% of negatives); public
+    corpora mask names and numbers as "xxx". A model that learns the placeholder
+    flags every masked message. Same length, so n-gram positions stay valid.
+    """
+    if "xx" not in text and "XX" not in text and "某某" not in text and "xX" not in text and "Xx" not in text:
+        return text
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +68,8 @@ class FeatureParams:
 
     ``fold_digits`` maps every ASCII digit to ``0`` before hashing, so that the
     shape of a number (six digits: a stock code; eleven: a phone) is learned rather
-    than the particular numbers seen in training.
+    than the particular numbers seen in training. ``mask_placeholders`` blanks
+    placeholder runs first (:func:`mask_placeholders`); off in artifacts that predate it.
     """
 
     ngram_min: int = 1
@@ -59,6 +77,7 @@ class FeatureParams:
     buckets_log2: int = 18
     weighting: Weighting = "tfidf"
     fold_digits: bool = True
+    mask_placeholders: bool = False
 
     @property
     def n_buckets(self) -> int:
@@ -77,6 +96,7 @@ class FeatureParams:
                 buckets_log2=int(d["buckets_log2"]),
                 weighting=str(d["weighting"]),  # type: ignore[arg-type]
                 fold_digits=bool(d["fold_digits"]),
+                mask_placeholders=bool(d.get("mask_placeholders", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise QLError(errors.MODEL_INVALID, f"bad feature parameters: {exc}") from None
@@ -92,8 +112,10 @@ class FeatureParams:
             raise QLError(errors.MODEL_INVALID, f"unknown weighting {self.weighting!r}")
 
 
-def _codepoints(texts: list[str], fold_digits: bool) -> tuple[np.ndarray, np.ndarray]:
+def _codepoints(texts: list[str], fold_digits: bool, mask: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """All texts as one uint64 code-point array, plus each text's length."""
+    if mask:
+        texts = [mask_placeholders(t) for t in texts]
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     raw = "".join(texts).encode("utf-32-le", "surrogatepass")
     cp = np.frombuffer(raw, dtype="<u4").astype(np.uint64)
@@ -136,7 +158,7 @@ def hash_ngrams(texts: list[str], params: FeatureParams, *, positions: bool = Fa
     start position, then by length.
     """
     n_docs = len(texts)
-    cp, lengths = _codepoints(texts, params.fold_digits)
+    cp, lengths = _codepoints(texts, params.fold_digits, params.mask_placeholders)
     total = int(cp.shape[0])
     ends = np.cumsum(lengths)
     width = params.ngram_max - params.ngram_min + 1

@@ -15,8 +15,10 @@ The procedure, and why:
    near-zero weights and quantize to float16 — then evaluate *the quantized model*,
    so the figures and thresholds are those of the artifact that ships.
 5. Choose each category's threshold on dev for the target precision.
-6. Fit the rule + model combination on dev with the engine's per-category rule
-   scores (``Engine.category_scores``) and choose combined thresholds likewise.
+6. Per category and per language, decide on dev how rules and model combine
+   (``combination.py``): the rules' own verdicts (``Engine.detect``) flag as they
+   do; a model path that flags on its own, or a veto of rule hits, is opened only
+   where that language's dev rows validate it.
 7. Write ``model.json``, ``weights.npz`` and ``MODEL_CARD.md``.
 
 Everything is a function of the data and the seed: two runs give byte-identical
@@ -30,6 +32,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,26 +44,22 @@ import scipy.sparse as sp
 from qinglang import errors
 from qinglang.errors import QLError
 from qinglang.learn import card
+from qinglang.learn import combination as comb_rules
 from qinglang.learn.classifier import (
     CARD_FILE,
-    EPS,
-    CombineParams,
     TextClassifier,
-    combine_matrix,
     model_text,
     normalizer_fingerprint,
 )
+from qinglang.learn.combination import LangPath, apply_paths, fit_category
 from qinglang.learn.data import FileStats, LabeledRow, load_label_map, read_labeled, split_rows
 from qinglang.learn.features import FeatureParams, document_frequency, featurize, hash_ngrams, idf_from_df
+from qinglang.learn.lang import lang_of
 
 #: a category needs this many training positives to be fitted at all
 MIN_TRAIN_POSITIVES = 3
 #: below this many dev positives a threshold is not estimated (0.5 is used and the card says so)
 MIN_DEV_POSITIVES = 5
-#: a rule score at or above this flags a category on its own (the packs' default threshold)
-RULE_FLAG_SCORE = 0.5
-#: inverse regularisation of the rules + model combination (three numbers per category)
-COMBINE_C = 100.0
 #: folds for the out-of-fold decision values that Platt calibration is fitted on
 CALIBRATION_FOLDS = 3
 
@@ -74,6 +73,8 @@ DEFAULT_BALANCED = True
 DEFAULT_PRUNE = 0.02
 
 FAMILIES = ("logreg", "svm")
+#: char 1-3 grams, 2^18 buckets, TF-IDF, digits folded, placeholders masked (features.mask_placeholders)
+DEFAULT_FEATURES = FeatureParams(mask_placeholders=True)
 
 
 @dataclass(slots=True)
@@ -290,76 +291,27 @@ def cross_fitted_metrics(scores: np.ndarray, y: np.ndarray, target_precision: fl
 # --- combination ------------------------------------------------------------------------
 
 
-def fit_combination(rule: np.ndarray, prob: np.ndarray, y: np.ndarray) -> tuple[CombineParams, str]:
-    """Fit ``sigmoid(a·rule + b·logit(p) + c)`` for one category on dev rows.
+def _rule_flags(rows: list[LabeledRow], labels: list[str]) -> tuple[np.ndarray | None, str]:
+    """Per dev row and category, whether the rules alone flag it (``Engine.detect``, rules only).
 
-    Falls back to "rules decide" (and says why) when the dev rows cannot support
-    three numbers, when the rule score never varies (rules unavailable, or silent on
-    this category), when the rules miss too few dev positives for the model's added
-    value to be measured, or when the fit is degenerate: a combination nobody could
-    validate must not let the model flag posts on its own. There the model's
-    probability is still shown as evidence.
+    If the engine cannot be built (packs being edited), None and the reason (for the
+    card); the model still trains, and its paths are then fitted as if the rules
+    flagged nothing, which only makes them stricter.
     """
-    from sklearn.linear_model import LogisticRegression
-
-    n_pos = int(y.sum())
-    if n_pos < MIN_DEV_POSITIVES or len(y) - n_pos < MIN_DEV_POSITIVES:
-        return CombineParams("rules"), f"rules decide: fewer than {MIN_DEV_POSITIVES} dev positives or negatives"
-    if np.ptp(rule) == 0.0:
-        return CombineParams("rules"), "rules decide: the rule score does not vary on dev"
-    missed = int(((rule < RULE_FLAG_SCORE) & (y == 1)).sum())
-    if missed < MIN_DEV_POSITIVES:
-        # When the rules already catch (almost) every dev positive, the data cannot say
-        # how far to trust the model where the rules are silent: the fitted weight is
-        # arbitrary, and on telecom_fraud5_zh (never seen in training) such a fit let
-        # the model flag police-impersonation scripts as loan brokering on its own.
-        return CombineParams("rules"), (
-            f"rules decide: the rules miss only {missed} dev positives (< {MIN_DEV_POSITIVES}), "
-            "too few to validate what the model adds"
-        )
-    pc = np.clip(prob.astype(np.float64), EPS, 1 - EPS)
-    feats = np.column_stack([rule.astype(np.float64), np.log(pc / (1 - pc))])
-    # Weak regularisation: the rule score lives in [0, 1] and the logit in about ±14, so
-    # an ordinary L2 penalty would hold the rules' weight down far more than the model's.
-    lr = LogisticRegression(C=COMBINE_C, solver="lbfgs", max_iter=1000)
-    lr.fit(feats, y)
-    a, b = (float(v) for v in lr.coef_[0])
-    if a <= 0 or b <= 0:
-        # both are evidence *for* the category; a negative weight is an artefact of a small dev split
-        why = f"rules decide: the fit gave a non-positive weight (rules {a:.2f}, model {b:.2f})"
-        return CombineParams("rules"), why
-    return CombineParams("logistic", round(a, 6), round(b, 6), round(float(lr.intercept_[0]), 6)), "logistic"
-
-
-def _rule_scores(rows: list[LabeledRow], labels: list[str]) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Per dev row, the rules' score per category and the rules' own verdicts.
-
-    Uses ``Engine.category_scores`` (noisy-or before thresholds) and
-    ``Engine.detect``. If the engine cannot be built (packs being edited), the
-    scores are zero and the reason goes into the card; the model still trains.
-    """
-    scores = np.zeros((len(rows), len(labels)), dtype=np.float64)
     col = {c: j for j, c in enumerate(labels)}
     try:
         from qinglang.detect.engine import Engine
 
         engine = Engine()
-        if not hasattr(engine, "category_scores"):
-            return scores, None, "the engine has no category_scores; rule scores taken as 0"
-        posts = [r.post() for r in rows]
-        for i, per in enumerate(engine.category_scores(posts)):
-            for code, s in per.items():
-                if code in col:
-                    scores[i, col[code]] = s
         flagged = np.zeros((len(rows), len(labels)), dtype=bool)
-        for i, v in enumerate(engine.detect(posts)):
+        for i, v in enumerate(engine.detect([r.post() for r in rows])):
             for code in v.codes():
                 if code in col:
                     flagged[i, col[code]] = True
     except QLError as exc:
-        return scores, None, f"rules unavailable ({exc.code.code} {exc.message}); rule scores taken as 0"
+        return None, f"rules unavailable ({exc.code.code} {exc.message}); taken as flagging nothing"
     packs = ", ".join(f"{k} {v}" for k, v in engine.versions.get("packs", {}).items())
-    return scores, flagged, f"Engine.category_scores with the bundled packs ({packs})"
+    return flagged, f"Engine.detect with the bundled packs ({packs})"
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -406,6 +358,9 @@ def train(
     prune: float = DEFAULT_PRUNE,
     balanced: bool | None = None,
     use_rules: bool = True,
+    max_path_fp_rate: float = comb_rules.MAX_PATH_FP_RATE,
+    min_lang_negatives: int = comb_rules.MIN_DEV_NEGATIVES,
+    allow_veto: bool = False,
 ) -> TrainResult:
     """Train a model on labeled files and write its artifact (with model card) to ``out``.
 
@@ -413,7 +368,11 @@ def train(
     training rows is held out (grouped, stratified, seeded). Thresholds are chosen
     on dev for ``target_precision``. ``family``/``features``/``c``/``calibrate``
     default to the measured choice (docs/model.md). ``use_rules=False`` skips the
-    engine (rule scores 0, so the combination falls back to "rules decide").
+    engine (the combination is then fitted as if the rules flagged nothing).
+    ``max_path_fp_rate`` and ``min_lang_negatives`` bound where the model may flag
+    on its own (``combination.py``). ``allow_veto`` lets a dev-validated veto overrule
+    rule hits; off by default (docs/model.md: vetoes validated on the project's own
+    dev rows removed true rule hits on a file the model had never seen).
     """
     t0 = time.perf_counter()
     if not 0.0 < target_precision <= 1.0:
@@ -422,7 +381,7 @@ def train(
         raise QLError(errors.BAD_OPTION, "no training files")
     if family not in FAMILIES:
         raise QLError(errors.BAD_OPTION, f"unknown model family '{family}'", hint=f"one of {', '.join(FAMILIES)}")
-    params = features or FeatureParams()
+    params = features or DEFAULT_FEATURES
     params.validate()
     c_value = DEFAULT_C[family] if c is None else float(c)
     do_calibrate = DEFAULT_CALIBRATE[family] if calibrate is None else calibrate
@@ -503,21 +462,22 @@ def train(
         thresholds[code], how[code] = choose_threshold(prob[kd[j], j], y_dv[kd[j], j], target_precision)
     model.thresholds = thresholds
 
-    # dev: rules, combination
+    # dev: the rules' verdicts, then per category and language how rules and model combine
     if use_rules:
-        rule, rule_flags, rule_source = _rule_scores(dv_rows, labels)
+        rule_flags, rule_source = _rule_flags(dv_rows, labels)
     else:
-        rule, rule_flags, rule_source = np.zeros_like(prob), None, "not used in this run (use_rules=False)"
-    combos: dict[str, CombineParams] = {}
-    combo_how: dict[str, str] = {}
+        rule_flags, rule_source = None, "not used in this run (use_rules=False); taken as flagging nothing"
+    flags = rule_flags if rule_flags is not None else np.zeros(prob.shape, dtype=bool)
+    dv_langs = np.array([lang_of(r.post()) or "" for r in dv_rows], dtype=object)
+    fit_kw: dict[str, Any] = {"target_precision": target_precision, "max_fp_rate": max_path_fp_rate,
+                              "min_negatives": min_lang_negatives, "allow_veto": allow_veto}
+    combination: dict[str, dict[str, LangPath]] = {}
+    comb = np.zeros(prob.shape, dtype=bool)
     for j, code in enumerate(labels):
-        combos[code], combo_how[code] = fit_combination(rule[kd[j], j], prob[kd[j], j], y_dv[kd[j], j])
-    comb = combine_matrix(rule, prob, [combos[c] for c in labels])
-    comb_thr: dict[str, float] = {}
-    comb_how: dict[str, str] = {}
-    for j, code in enumerate(labels):
-        comb_thr[code], comb_how[code] = choose_threshold(comb[kd[j], j], y_dv[kd[j], j], target_precision)
-    model.combine_params, model.combined_thresholds = combos, comb_thr
+        rj = kd[j]
+        combination[code] = fit_category(y_dv[rj, j], flags[rj, j], prob[rj, j], dv_langs[rj], **fit_kw)
+        comb[rj, j] = apply_paths(combination[code], dv_langs[rj], flags[rj, j], prob[rj, j])
+    model.combination = combination
 
     dev_metrics: dict[str, dict[str, Any]] = {}
     for j, code in enumerate(labels):
@@ -531,11 +491,11 @@ def train(
         m["model_at_0.5"] = binary_metrics(prob[rows_j, j], yj, 0.5)
         if rule_flags is not None:
             m["rules"] = binary_metrics(rule_flags[rows_j, j].astype(np.float64), yj, 0.5)
-        m["combined"] = binary_metrics(comb[rows_j, j], yj, comb_thr[code])
-        m["combined_cross_fitted"] = cross_fitted_metrics(comb[rows_j, j], yj, target_precision, seed)
-        m["combined_threshold"] = comb_thr[code]
-        m["combined_threshold_how"] = comb_how[code]
-        m["combine"] = combo_how[code]
+        m["combined"] = binary_metrics(comb[rows_j, j].astype(np.float64), yj, 0.5)
+        m["combined_cross_fitted"] = comb_rules.cross_fitted(yj, flags[rows_j, j], prob[rows_j, j],
+                                                             dv_langs[rows_j], seed, **fit_kw)
+        m["combine"] = "; ".join(f"{lang}: {p.kind}" + (" + veto" if p.veto_below is not None else "")
+                                 for lang, p in combination[code].items()) or "rules decide (no dev rows)"
         m["fit"] = fit_notes[j]
         dev_metrics[code] = m
 
@@ -567,6 +527,15 @@ def train(
         "shippable": all(f.shippable for f in all_files),
         "label_map": lmap.info(),
         "rule_scores": rule_source,
+        "combination_rules": {
+            "form": "flag if the rules flag, or (where validated for the post's language) the model's "
+                    "probability reaches the path's threshold; a veto only where dev showed it helps",
+            "min_dev_positives": comb_rules.MIN_DEV_POSITIVES, "min_dev_negatives": min_lang_negatives,
+            "min_rules_missed": comb_rules.MIN_RULES_MISSED, "max_path_fp_rate": max_path_fp_rate,
+            "min_veto_negatives": comb_rules.MIN_VETO_NEGATIVES, "allow_veto": allow_veto,
+            "language": "the row's lang if given, else qinglang.learn.lang.detect_lang on its text",
+            "dev_languages": dict(sorted(Counter(str(x) or "unknown" for x in dv_langs).items())),
+        },
         "dev_metrics": dev_metrics,
         "environment": {"python": platform.python_version(), "numpy": np.__version__,
                         "scikit-learn": sklearn.__version__},
