@@ -44,6 +44,16 @@ def test_c_and_python_conversions_agree(text):
         assert text[s:e] == MATCHER.terms[tid].text
 
 
+def test_collect_appends_what_the_python_handler_appends():
+    a: list[tuple[int, int]] = []
+    b: list[tuple[int, int]] = []
+    matcher_mod._spans.collect(3, 0, 9, 0, a)
+    matcher_mod._collect(3, 0, 9, 0, b)
+    assert a == b == [(3, 9)]
+    with pytest.raises(TypeError):
+        matcher_mod._spans.collect(3, 0, 9, 0, None)
+
+
 def test_char_spans_rejects_bad_input():
     spans = matcher_mod._spans
     with pytest.raises(TypeError):

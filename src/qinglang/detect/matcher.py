@@ -143,7 +143,7 @@ class TermMatcher:
     def _find_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
         data = text.encode("utf-8")
         found: list[tuple[int, int]] = []
-        self._built.scan(data, match_event_handler=_collect, context=found)
+        self._built.scan(data, match_event_handler=_collect if _spans is None else _spans.collect, context=found)
         if not found:
             return []
         nbytes = self._nbytes
