@@ -77,8 +77,9 @@ _RUN = re.compile(r"[0-9]+")
 
 
 def test_text_facts_agree_with_regex_scans() -> None:
-    for text in [nt.text for nt in NTS] + ["", "Ab1😊", "一二", "12 ３4", "x" * 30]:
+    for text in [nt.text for nt in NTS] + ["", "Ab1😊", "一二", "12 ３4", "x" * 30, "ABC", "中?x"]:
         facts = base.text_facts(text)
+        assert facts.letters == (re.search("[a-z]", text) is not None), text
         runs = [len(r) for r in _RUN.findall(text)]
         assert facts.profile == (sum(runs), max(runs, default=0), sum(ch.isascii() for ch in text)), text
         assert base.digit_profile(text) == facts.profile

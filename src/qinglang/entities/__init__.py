@@ -4,26 +4,34 @@ Each extractor is a module with ``extract(nt) -> list[Found]`` that reads the
 normalized text (simplified, half-width, lowercase, contact words canonicalized)
 and follows "match, then validate, then invalidate": a candidate regex, a check
 (checksum, prefix table, public-suffix list), then context that can veto. Every
-extractor starts with a cheap test (a substring, a short digit run) so a post
-without candidates costs a few microseconds: its module's ``may_find(text, facts)``,
-which reads :func:`~qinglang.entities.base.text_facts` (digit runs, ASCII
-characters, computed once per text with byte operations). The registry calls
-``may_find`` before ``extract``, so most extractors cost one call per text.
+extractor starts with a cheap test (a substring, a short digit run): its module's
+``may_find(text, facts)``, which reads :func:`~qinglang.entities.base.text_facts`
+(digit runs, ASCII characters, computed once per text with byte operations).
+
+The registry does not call eleven ``may_find`` functions: one prescan
+(:mod:`qinglang.entities.gate`, a single Hyperscan pass where it is installed)
+decides for all extractors at once and also records bits that some extractors read
+to skip passes over the text (returns, url, stock); without Hyperscan, one function
+reads the per-text facts. Most posts then run no extractor at all. Called alone, an
+extractor sees no prescan and runs every pass behind its own tests, with the same
+result.
 
 :func:`extract_entities` runs the registry, maps spans back to the field's original
 text, drops duplicates (same type, value and span) and sorts by position. The
 canonical ``value`` strings are the contract that rules (``$wechat``) and account
 clustering rely on; each module's docstring documents its forms.
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import reduce
+from operator import attrgetter, or_
 from typing import NamedTuple
 
 from qinglang.entities import (
     bankcard,
     email,
+    gate,
     phone,
     qq,
     returns,
@@ -53,9 +61,9 @@ class Extractor(NamedTuple):
 
     ``may_find(text, facts)`` is a cheap necessary condition for ``extract`` to find
     anything in ``text`` (``facts`` is :func:`~qinglang.entities.base.text_facts` of
-    it). Most texts fail most of them, so :func:`extract_entities` calls it first and
-    skips the extractor's own call, gates and list; ``extract`` checks it too, so it
-    is exact when called alone.
+    it); ``extract`` checks it (or the prescan's bit) itself, so it is exact when
+    called alone. :func:`extract_entities` decides for all extractors at once
+    (:mod:`qinglang.entities.gate`); its bits for an extractor are ``gate.BITS[name]``.
     """
 
     name: str
@@ -84,31 +92,58 @@ def extractor_versions() -> list[str]:
     return [x.name for x in EXTRACTORS]
 
 
-def _sort_key(e: Entity) -> tuple[int, int, str, str]:
-    return (e.start, e.end, e.type, e.value)
+#: (start, end, type, value) of an entity, in C
+_sort_key = attrgetter("start", "end", "type", "value")
+
+
+class _Plans(dict[int, tuple[Callable[[NormalizedText], list[Found]], ...]]):
+    """Gate bits -> the ``extract`` functions to run, in registry order (built on first use)."""
+
+    def __missing__(self, mask: int) -> tuple[Callable[[NormalizedText], list[Found]], ...]:
+        plan = self[mask] = tuple(x.extract for x in EXTRACTORS if gate.BITS[x.name] & mask)
+        return plan
+
+
+_PLANS = _Plans()
+#: the bits that choose extractors (the prescan sets others for returns to read)
+_PLAN_BITS = reduce(or_, gate.BITS.values())
 
 
 def extract_entities(nt: NormalizedText, field: str) -> list[Entity]:
-    """All entities of one text field, sorted by start in the original text."""
+    """All entities of one text field, sorted by start in the original text.
+
+    :func:`~qinglang.entities.gate.scan` (or :func:`~qinglang.entities.gate.candidates`
+    without Hyperscan) picks the extractors that may find something, one call instead
+    of every ``may_find``.
+    """
     text = nt.text
     if not text:
         return []
-    facts = text_facts(text)
+    mask = gate.scan(text)  # remembered for the extractors (base.text_features)
+    if mask is None:
+        mask = gate.candidates(text, text_facts(text))
+    plan = _PLANS[mask & _PLAN_BITS]
+    if not plan:
+        return []
     found: list[Found] = []
-    for x in EXTRACTORS:
-        if x.may_find(text, facts):
-            found.extend(x.extract(nt))
+    for extract in plan:
+        found += extract(nt)
     if not found:
         return []
+    original = nt.original
+    to_original = nt.to_original
+    if len(found) == 1:
+        typ, value, ns, ne, detail = found[0]
+        s, e = to_original(ns, ne)
+        return [Entity(typ, value, field, s, e, original[s:e], detail, ns, ne)]
     seen: set[tuple[str, str, int, int]] = set()
     out: list[Entity] = []
-    original = nt.original
-    for f in found:
-        key = (f.type, f.value, f.nstart, f.nend)
+    for typ, value, ns, ne, detail in found:
+        key = (typ, value, ns, ne)
         if key in seen:
             continue
         seen.add(key)
-        s, e = nt.to_original(f.nstart, f.nend)
-        out.append(Entity(f.type, f.value, field, s, e, original[s:e], f.detail, f.nstart, f.nend))
+        s, e = to_original(ns, ne)
+        out.append(Entity(typ, value, field, s, e, original[s:e], detail, ns, ne))
     out.sort(key=_sort_key)
     return out

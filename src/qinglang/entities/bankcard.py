@@ -20,6 +20,7 @@ from qinglang.entities.base import (
     TextFacts,
     data_set,
     luhn_valid,
+    prescanned,
     run_continues,
     split_groups,
     text_facts,
@@ -68,7 +69,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     pos = 0

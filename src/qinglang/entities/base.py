@@ -92,10 +92,13 @@ class TextFacts(NamedTuple):
     #: the ASCII characters of ``text`` in order: an ASCII word that is not in here is
     #: not in ``text`` either, and in a Chinese post this is a few characters long
     ascii: str
+    #: ``text`` holds a lowercase ASCII letter: without one, no URL, e-mail address,
+    #: handle or ticker can be written, which rules out most extractors at once
+    letters: bool
 
 
 _EMPTY_PROFILE = DigitProfile(0, 0, 0)
-_facts_cache = TextFacts("", _EMPTY_PROFILE, b"", "")
+_facts_cache = TextFacts("", _EMPTY_PROFILE, b"", "", False)
 #: builds a NamedTuple from a tuple in C (the generated ``__new__`` costs twice as much)
 _tuple_new = tuple.__new__
 
@@ -112,16 +115,18 @@ def _compute_facts(text: str) -> TextFacts:
     else:
         kept = text.encode("ascii", "ignore")
         if not kept:
-            return _tuple_new(TextFacts, (text, _EMPTY_PROFILE, b"", ""))
+            return _tuple_new(TextFacts, (text, _EMPTY_PROFILE, b"", "", False))
         ascii_chars = kept.decode("ascii")
         image = text.encode("ascii", "replace")
+    # upper() changes exactly the letters a-z of an ASCII string
+    letters = ascii_chars.upper() != ascii_chars
     runs = image.translate(_DIGIT_MASK).split()
     if runs:
         lengths = list(map(len, runs))
         profile = _tuple_new(DigitProfile, (sum(lengths), max(lengths), len(ascii_chars)))
     else:
         profile = _tuple_new(DigitProfile, (0, 0, len(ascii_chars)))
-    return _tuple_new(TextFacts, (text, profile, image, ascii_chars))
+    return _tuple_new(TextFacts, (text, profile, image, ascii_chars, letters))
 
 
 def text_facts(text: str) -> TextFacts:
@@ -136,6 +141,36 @@ def text_facts(text: str) -> TextFacts:
     if cached.text is not text:
         cached = _facts_cache = _compute_facts(text)
     return cached
+
+
+#: every feature bit set: all that is known about a text that was not prescanned
+ALL_FEATURES = -1
+_features_cache: tuple[str, int] = ("", ALL_FEATURES)
+
+
+def remember_features(text: str, bits: int) -> None:
+    """Record what the registry's prescan (:func:`qinglang.entities.gate.scan`) found
+    in ``text``, for the extractors it then runs on the same text."""
+    global _features_cache
+    _features_cache = (text, bits)
+
+
+def text_features(text: str) -> int:
+    """The prescan bits of ``text`` when it is the text last prescanned (by identity),
+    else :data:`ALL_FEATURES`: an extractor called alone skips nothing.
+
+    A clear bit means the prescan proved the corresponding pattern absent, so the
+    reader may skip the work that needs it; a set bit proves nothing.
+    """
+    cached = _features_cache
+    return cached[1] if cached[0] is text else ALL_FEATURES
+
+
+def prescanned(text: str) -> bool:
+    """True if ``text`` is the text last prescanned: the registry runs an extractor on it
+    only when its prescan bit is set, which makes the extractor's own ``may_find``
+    redundant (each is a cheap necessary condition, so skipping it changes nothing)."""
+    return _features_cache[0] is text
 
 
 def digit_profile(text: str) -> DigitProfile:
@@ -264,17 +299,42 @@ def original_cased(nt: NormalizedText, start: int, end: int) -> str | None:
 # ----------------------------------------------------------------------- numbers
 
 
-def fmt_number(d: Decimal) -> str:
-    """Canonical text of a number: no exponent, no trailing zeros (``7.20`` -> ``7.2``)."""
+def _fmt_number(d: Decimal) -> str:
     if d == d.to_integral_value():
         return str(int(d))
     s = format(d.normalize(), "f")
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+def _json_number(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+#: number -> (fmt_number, json_number): both depend on the value only, and the same
+#: figures (rates, prices) recur; a Decimal hashes in a few nanoseconds, computing
+#: either form costs a few hundred. Cleared when full, so memory stays bounded.
+_NUMBER_FORMS: dict[Decimal, tuple[str, int | float]] = {}
+_NUMBER_FORMS_MAX = 4096
+
+
+def number_forms(d: Decimal) -> tuple[str, int | float]:
+    """``(fmt_number(d), json_number(d))``, memoized."""
+    forms = _NUMBER_FORMS.get(d)
+    if forms is None:
+        if len(_NUMBER_FORMS) >= _NUMBER_FORMS_MAX:
+            _NUMBER_FORMS.clear()
+        forms = _NUMBER_FORMS[d] = (_fmt_number(d), _json_number(d))
+    return forms
+
+
+def fmt_number(d: Decimal) -> str:
+    """Canonical text of a number: no exponent, no trailing zeros (``7.20`` -> ``7.2``)."""
+    return number_forms(d)[0]
+
+
 def json_number(d: Decimal) -> int | float:
     """A number for ``detail`` (JSON): an int when whole, else a float."""
-    return int(d) if d == d.to_integral_value() else float(d)
+    return number_forms(d)[1]
 
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,

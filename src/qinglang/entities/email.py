@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, text_facts
+from qinglang.entities.base import Found, TextFacts, prescanned, text_facts
 from qinglang.entities.psl import split_host
 from qinglang.text.offsets import NormalizedText
 
@@ -46,7 +46,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _EMAIL_RE.finditer(text):

@@ -11,6 +11,7 @@ must split the number into groups of at least three digits, so a list of decimal
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -73,8 +74,14 @@ def find_mobiles(text: str, start: int = 0, end: int | None = None) -> list[tupl
     return out
 
 
+@lru_cache(maxsize=4096)
 def parse_international(raw_digits: str) -> tuple[str, str] | None:
-    """``"442079460958"`` -> ``("+442079460958", "GB")`` if valid, else ``None``."""
+    """``"442079460958"`` -> ``("+442079460958", "GB")`` if valid, else ``None``.
+
+    ``phonenumbers`` takes tens of microseconds per call, and the same digits are read
+    by the phone and WhatsApp extractors of one post (and recur across posts), so
+    results are memoized.
+    """
     try:
         num = phonenumbers.parse("+" + raw_digits, None)
     except phonenumbers.NumberParseException:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, text_facts
+from qinglang.entities.base import Found, TextFacts, prescanned, text_facts
 from qinglang.text.offsets import NormalizedText
 
 _QQ_RE = re.compile(
@@ -34,7 +34,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _QQ_RE.finditer(text):

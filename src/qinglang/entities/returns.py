@@ -34,22 +34,22 @@ word with a Chinese period (保证每月10%) also counts. Percentages written in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from qinglang.entities.base import (
-    DigitProfile,
     Found,
     TextFacts,
     alternation,
     cn_small_number,
     data_lines,
     data_set,
-    digit_profile,
     fmt_number,
     json_number,
     latin_words,
+    number_forms,
+    text_facts,
+    text_features,
 )
 from qinglang.text.offsets import NormalizedText
 
@@ -110,6 +110,10 @@ _TRIGGER_WORDS = frozenset(w for w in _LAT_GAINS | _GUARANTEE | set(_MULT_WORDS)
 #: the rest ("risk-free", "no risk", 保证, 稳赚 ...), searched as one alternation
 _TRIGGER_PHRASES_RE = re.compile(
     alternation(w for w in _LAT_GAINS | _GUARANTEE if not re.fullmatch(r"[a-z]+", w))
+)
+#: the phrases without an ASCII letter (保证, 稳赚 ...): all a text without one can hold
+_TRIGGER_PHRASES_ZH_RE = re.compile(
+    alternation(w for w in _LAT_GAINS | _GUARANTEE if not re.search("[a-z]", w))
 )
 _CURRENCY_WORDS = frozenset({"rmb", "cny", "usd", "usdt", "dollar", "dollars", "bucks", "eur",
                              "euro", "euros", "hkd", "gbp", "pound", "pounds"})
@@ -202,6 +206,9 @@ _PCT_SUFFIX_RE = re.compile(
 )
 _X_SUFFIX_RE = re.compile(r"x(?![a-z0-9])")
 _SEP_RE = re.compile(r"[.,]")
+_ONE = Decimal(1)
+#: what a match of _PCT_SUFFIX_RE can start with, besides whitespace
+_PCT_FIRST = frozenset("%-~到至")
 _NUM_BEFORE_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)?\s?$")
 _CN_MONEY = rf"(?P<cn>[{_CN_NUMERALS}]+)(?P<mult>万亿|亿|万)?(?P<plus>多|余)?(?P<cur>元|块钱|块)"
 _CN_MONEY_RE = re.compile(_CN_MONEY + "?")
@@ -214,12 +221,17 @@ _OVER_RE = re.compile(rf"(?:过|上|破|超)(?P<cn>[{_CN_NUMERALS}]*)(?P<mult>�
 _MARK_CHARS_RE = re.compile(r"[元块万亿千$¥￥€£美欧港英]")
 _NODIGIT_GATE = re.compile(r"[倍万千百元块番]")  # 百 also gates 百分之
 _STOP = frozenset("\n,;!?。，；！？")
+#: builds a NamedTuple from a tuple in C (the generated ``__new__`` costs twice as much)
+_tuple_new = tuple.__new__
 _ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(slots=True)
-class Value:
-    """A figure read from the text: a rate, an amount of money or a multiple."""
+class Value(NamedTuple):
+    """A figure read from the text: a rate, an amount of money or a multiple.
+
+    A tuple (built with ``_tuple_new`` on the hot path: a dataclass ``__init__``
+    costs several times more); never modified.
+    """
 
     kind: str  #: "rate" | "money" | "multiple"
     number: Decimal
@@ -256,12 +268,28 @@ class Value:
         return d
 
 
+#: (text, percent) -> parse_number: the same figures recur; cleared when full
+_PARSED: dict[tuple[str, bool], Decimal] = {}
+
+
 def parse_number(s: str, *, percent: bool = False) -> Decimal:
     """Read ``1,299.50``, ``1.000,50``, ``7,2`` (a decimal comma, as in "TAEG 7,2%").
 
     A single separator followed by exactly three digits is a thousands separator,
     except in a percentage; otherwise the last separator is the decimal point.
     """
+    if s.isdigit():
+        return Decimal(s)
+    key = (s, percent)
+    d = _PARSED.get(key)
+    if d is None:
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        d = _PARSED[key] = _parse_number(s, percent)
+    return d
+
+
+def _parse_number(s: str, percent: bool) -> Decimal:
     nseps = s.count(".") + s.count(",")
     if not nseps:
         return Decimal(s)
@@ -331,24 +359,34 @@ def _number_value(text: str, m: re.Match[str]) -> Value | None:
             sym, start = sm.group("sym"), sm.start()
         elif text[s - 1] in _ASCII_ALNUM:
             return None  # "v2", "abc123"
-    pm = _PCT_SUFFIX_RE.match(text, e)
-    if pm and sym is None:
-        b = pm.group("b") or pm.group("b2")
-        return Value("rate", parse_number(m.group(), percent=True), s, pm.end(),
-                     max=parse_number(b, percent=True) if b else None)
-    if sym is None and _X_SUFFIX_RE.match(text, e) and m.group().isdigit():
-        return Value("multiple", Decimal(m.group()), s, e + 1)
+    num = m.group()
+    # the suffix patterns below are tried only where their first character can start
+    # them (each is a regex call, and most figures are followed by a plain character)
+    nxt = text[e:e + 1]
+    if sym is None:
+        if nxt in _PCT_FIRST or nxt.isspace():
+            pm = _PCT_SUFFIX_RE.match(text, e)
+            if pm:
+                b = pm.group("b") or pm.group("b2")
+                return _tuple_new(Value, ("rate", parse_number(num, percent=True), s, pm.end(), None,
+                                          False, parse_number(b, percent=True) if b else None, False))
+        if nxt == "x" and _X_SUFFIX_RE.match(text, e) and num.isdigit():
+            return _tuple_new(Value, ("multiple", Decimal(num), s, e + 1, None, False, None, False))
     sf = _MONEY_SUFFIX_RE.match(text, e)
-    mult, cur = sf.group("mult"), sf.group("cur")
+    b, mult, plus, cur = sf.groups()
     currency = _CUR_WORDS.get(cur or "") or _CUR_WORDS.get(sym or "")
     if currency is None and mult not in _CJK_MULTS:
         return None
-    factor = _MULTS.get(mult or "", Decimal(1))
-    b = sf.group("b")
-    return Value("money", parse_number(m.group()) * factor, start, sf.end(), currency,
-                 at_least=bool(sf.group("plus")),
-                 max=parse_number(b) * factor if b else None,
-                 cjk_mult=currency is None)
+    value = Decimal(num) if num.isdigit() else parse_number(num)
+    if mult:
+        factor = _MULTS[mult]
+        value *= factor
+        high = parse_number(b) * factor if b else None
+    else:
+        if len(num) > 28:  # what the multiplication by one did: round to the context
+            value *= _ONE
+        high = parse_number(b) * _ONE if b else None
+    return _tuple_new(Value, ("money", value, start, sf.end(), currency, bool(plus), high, currency is None))
 
 
 def _tokens(text: str, *, rates: bool) -> list[Value]:
@@ -533,8 +571,9 @@ def _aprs(text: str, out: list[Found]) -> list[tuple[int, int]]:
     matches: list[tuple[re.Match[str], Decimal, Decimal | None, int]] = []
     if "%" in text:
         for m in _APR_RE.finditer(text):
-            hi = parse_number(m.group("b"), percent=True) if m.group("b") else None
-            matches.append((m, parse_number(m.group("a"), percent=True), hi, m.start("a")))
+            a, b = m.group("a", "b")
+            hi = parse_number(b, percent=True) if b else None
+            matches.append((m, parse_number(a, percent=True), hi, m.start("a")))
     if "百分之" in text:
         for m in _APR_CN_RE.finditer(text):
             rate = _cn_percent(m)
@@ -543,21 +582,25 @@ def _aprs(text: str, out: list[Found]) -> list[tuple[int, int]]:
     for m, rate, hi, vstart in matches:
         if not _word_ok(text, m):
             continue
-        kw, fill = m.group("kw"), m.group("fill")
-        if any(g in fill for g in ("收益", "回报", "利润", "赚")):
+        kw, fill = m.group("kw", "fill")
+        if fill and ("收益" in fill or "回报" in fill or "利润" in fill or "赚" in fill):
             continue
         s = m.start()
         spans.append((vstart, m.end()))
         if kw in ("年化", "年息"):
             near = text[max(0, s - 30):m.end() + 30]
-            if not any(w in near for w in _LOAN):
+            # F_LOAN clear: no loan word anywhere in the text
+            if not (text_features(text) & F_LOAN and any(w in near for w in _LOAN)):
                 v = Value("rate", rate, vstart, m.end(), max=hi)
                 out.append(_promise("year", v, s, m.end(), _guaranteed(text, s, m.end()), "cny"))
                 continue
-        detail: dict[str, Any] = {"kind": "apr", "rate": json_number(rate)}
+        rate_text, rate_json = number_forms(rate)
+        detail: dict[str, Any] = {"kind": "apr", "rate": rate_json}
         if hi is not None:
             detail["max"] = json_number(hi)
-        out.append(Found("amount", f"amount:apr:{fmt_number(rate)}%", s, m.end(), detail))
+        out.append(_tuple_new(Found, ("amount", f"amount:apr:{rate_text}%", s, m.end(), detail)))
+    if not ("apr" in text or "taeg" in text or "tan" in text):
+        return spans  # what _APR_AFTER_RE needs after the "%"
     for m in _APR_AFTER_RE.finditer(text):
         num = _NUM_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())
         if num is None:
@@ -574,7 +617,8 @@ def _aprs(text: str, out: list[Found]) -> list[tuple[int, int]]:
 
 # --------------------------------------------------------------- amounts
 
-def _amounts(text: str, tokens: list[Value], out: list[Found]) -> None:
+def _amounts(text: str, tokens: list[Value], out: list[Found], chinese: int = 1) -> None:
+    """Money among ``tokens``, then amounts in Chinese numerals unless ``chinese`` is 0."""
     for v in tokens:
         if v.kind != "money":
             continue
@@ -583,12 +627,13 @@ def _amounts(text: str, tokens: list[Value], out: list[Found]) -> None:
             if _NON_MONEY_RE.match(text, v.end):
                 continue  # 3万人
             currency = "cny"
-        detail: dict[str, Any] = {"currency": currency, "value": json_number(v.number)}
+        text_value, json_value = number_forms(v.number)
+        detail: dict[str, Any] = {"currency": currency, "value": json_value}
         if v.max is not None:
             detail["max"] = json_number(v.max)
-        out.append(Found("amount", f"amount:{currency}:{fmt_number(v.number)}",
-                         v.start, v.end, detail))
-    if "元" in text or "块" in text:
+        out.append(_tuple_new(Found, ("amount", f"amount:{currency}:{text_value}",
+                                      v.start, v.end, detail)))
+    if chinese and ("元" in text or "块" in text):
         for m in _CN_AMOUNT_RE.finditer(text):
             if m.start() and text[m.start() - 1] in _CN_NUMERALS:
                 continue
@@ -680,45 +725,109 @@ def may_find(text: str, facts: TextFacts) -> bool:
     return facts.profile.total > 0 or _NODIGIT_GATE.search(text) is not None
 
 
+# Bits of the registry's prescan (:mod:`qinglang.entities.gate`, which holds their
+# patterns) that this module reads through :func:`~qinglang.entities.base.text_features`.
+# A clear bit proves a pattern absent, and the pass that needs it is skipped; called
+# alone, the extractor sees every bit set and runs every pass behind its own test.
+#: what every Chinese promise needs (an anchor, a total-return phrase or a multiple:
+#: see gate._ZH_PROMISE)
+F_ZH = 1 << 10
+#: a rate disclosure word (data/apr_words.txt): needed by every APR
+F_APR = 1 << 11
+#: Chinese numerals with 元/块 (_CN_AMOUNT_RE)
+F_CN_AMOUNT = 1 << 12
+#: a figure _number_value can read as money: needed for any money token (see gate._PATTERNS)
+F_MONEY_FIGURE = 1 << 13
+#: a money mark (_MARK_CHARS_RE) or a currency word, where a money figure or a Chinese
+#: amount is found too (F_MONEY_FIGURE, F_CN_AMOUNT): without one, money decides
+#: nothing (it only lets _with_digits read those; a trigger word lets it read all)
+F_MONEY = 1 << 14
+#: a Latin-script trigger word or phrase (_TRIGGER_WORDS, _TRIGGER_PHRASES_RE)
+F_TRIGGER = 1 << 15
+#: a loan word (data/loan_context.txt) in a text with a rate disclosure word (F_APR):
+#: 年化 N% near one is a disclosure, not a promise
+F_LOAN = 1 << 19
+#: a rate or a multiple (a digit before "%" or "x") in a text with a trigger word
+#: (F_TRIGGER): rates and multiples count in Latin-script promises only
+F_RATE_FIGURE = 1 << 22
+#: the bits of which one at least is set when anything can be found
+F_ANY = F_ZH | F_APR | F_CN_AMOUNT | F_MONEY_FIGURE | F_RATE_FIGURE
+
+
+#: any digit; found near the start of most texts that have one
+_DIGIT_RE = re.compile(r"[0-9]")
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    prof = digit_profile(text)
-    if prof.total == 0:
-        return _without_digits(text, prof)
-    return _with_digits(text, prof)
+    feats = text_features(text)
+    if not feats & F_ANY:
+        return []
+    if _DIGIT_RE.search(text) is None:
+        return _without_digits(text, feats)
+    return _with_digits(text, feats)
 
 
-def _without_digits(text: str, prof: DigitProfile) -> list[Found]:
+def _without_digits(text: str, feats: int) -> list[Found]:
     """Figures written in Chinese only: 月入过万, 翻倍, 百分之十, 五千元."""
     if not _NODIGIT_GATE.search(text):
         return []
     out: list[Found] = []
-    if prof.ascii != len(text) and _ZH_GATE_RE.search(text):
+    if feats & F_ZH and not text.isascii() and _ZH_GATE_RE.search(text):
         _zh_promises(text, out)
-    if "百分之" in text:
+    if feats & F_APR and "百分之" in text:
         _aprs(text, out)
-    if "元" in text or "块" in text:
+    if feats & F_CN_AMOUNT and ("元" in text or "块" in text):
         _amounts(text, [], out)
     return out
 
 
-def _with_digits(text: str, prof: DigitProfile) -> list[Found]:
-    """Every pass, each behind its own cheap test; Latin-script words are read once."""
+_NO_WORDS: frozenset[bytes] = frozenset()
+
+
+def _words(text: str) -> frozenset[bytes] | set[bytes]:
+    """:func:`~qinglang.entities.base.latin_words` of a text with digits, or none
+    without two ASCII non-digits (a lone letter is no word any set here holds)."""
+    facts = text_facts(text)
+    prof = facts.profile
+    return latin_words(text) if facts.letters and prof.ascii - prof.total > 1 else _NO_WORDS
+
+
+def _with_digits(text: str, feats: int) -> list[Found]:
+    """Every pass, each behind its own cheap test; Latin-script words are read once,
+    and only when a test needs them."""
     out: list[Found] = []
-    if prof.ascii != len(text) and _ZH_GATE_RE.search(text):
+    if feats & F_ZH and not text.isascii() and _ZH_GATE_RE.search(text):
         _zh_promises(text, out)
     taken = [(f.nstart, f.nend) for f in out]
-    words: frozenset[bytes] | set[bytes] = latin_words(text) if prof.ascii - prof.total > 1 else frozenset()
-    if ("%" in text and ("年" in text or not words.isdisjoint(_APR_WORDS_B))) or "百分之" in text:
-        taken += _aprs(text, out)
-    money = _MARK_CHARS_RE.search(text) is not None or not words.isdisjoint(_CURRENCY_WORDS_B)
+    words: frozenset[bytes] | set[bytes] | None = None
+    if feats & F_APR:  # else _aprs finds nothing
+        if "%" in text and "年" not in text:
+            words = _words(text)
+        if ("%" in text and ("年" in text or not words.isdisjoint(_APR_WORDS_B))) or "百分之" in text:
+            taken += _aprs(text, out)
+    money = False
+    if feats & F_MONEY:
+        money = _MARK_CHARS_RE.search(text) is not None
+        if not money:
+            if words is None:
+                words = _words(text)
+            money = not words.isdisjoint(_CURRENCY_WORDS_B)
     if not money and "x" not in text and "%" not in text:
         return out  # no figure worth reading, so no Latin-script promise either
-    latin = not words.isdisjoint(_TRIGGER_WORDS_B) or _TRIGGER_PHRASES_RE.search(text) is not None
+    latin = False
+    if feats & F_TRIGGER:
+        if words is None:
+            words = _words(text)
+        latin = not words.isdisjoint(_TRIGGER_WORDS_B) or (
+            _TRIGGER_PHRASES_RE if text_facts(text).letters else _TRIGGER_PHRASES_ZH_RE
+        ).search(text) is not None
     if not (money or latin):
         return out
-    tokens = _tokens(text, rates=latin)
-    _amounts(text, tokens, out)
+    # tokens that are no money count only for Latin-script promises (latin)
+    figures = F_MONEY_FIGURE | F_RATE_FIGURE if latin else F_MONEY_FIGURE
+    tokens = _tokens(text, rates=latin) if feats & figures else []
+    _amounts(text, tokens, out, feats & F_CN_AMOUNT)
     if latin and tokens:
         _latin_promises(text, tokens, out, taken)
     return out

@@ -26,7 +26,16 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, alternation, data_lines, data_set, text_facts
+from qinglang.entities.base import (
+    Found,
+    TextFacts,
+    alternation,
+    data_lines,
+    data_set,
+    prescanned,
+    text_facts,
+    text_features,
+)
 from qinglang.text.offsets import NormalizedText
 
 _PREFIXES: dict[str, tuple[str, str]] = {}
@@ -170,16 +179,33 @@ def may_find(text: str, facts: TextFacts) -> bool:
     return facts.profile.longest >= 4 or "$" in asc or "nasdaq" in asc or "nyse" in asc or "amex" in asc
 
 
+# Bits of the registry's prescan (see returns.F_ZH; patterns in gate._PATTERNS), each
+# the same test as the one extract() makes from the facts:
+#: six digits in a row (longest >= 6)
+F_A_SHARE = 1 << 7
+#: four digits in a row and a Hong Kong mark ("hk" among the ASCII characters, 港, 恒)
+F_HONG_KONG = 1 << 20
+#: a cashtag or an exchange name (what _us needs in the text)
+F_US = 1 << 21
+
+
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
     out: list[Found] = []
-    facts = text_facts(text)
-    longest = facts.profile.longest
-    asc = facts.ascii  # the ASCII words are looked for here: a few characters in a Chinese post
-    if longest >= 6:
+    if prescanned(text):  # the prescan made the tests below; no facts needed
+        feats = text_features(text)
+        a_share, hong_kong, us = feats & F_A_SHARE, feats & F_HONG_KONG, feats & F_US
+    else:
+        facts = text_facts(text)
+        longest = facts.profile.longest
+        asc = facts.ascii  # the ASCII words are looked for here: a few characters in a Chinese post
+        a_share = longest >= 6
+        hong_kong = longest >= 4 and ("hk" in asc or "港" in text or "恒" in text)
+        us = "$" in asc or "nasdaq" in asc or "nyse" in asc or "amex" in asc
+    if a_share:
         out.extend(_a_shares(text))
-    if longest >= 4 and ("hk" in asc or "港" in text or "恒" in text):
+    if hong_kong:
         out.extend(_hong_kong(text))
-    if "$" in asc or "nasdaq" in asc or "nyse" in asc or "amex" in asc:
+    if us:
         out.extend(_us(text))
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, data_set, original_ascii, text_facts
+from qinglang.entities.base import Found, TextFacts, data_set, original_ascii, prescanned, text_facts
 from qinglang.entities.wechat import followed_by_address, parse_handle
 from qinglang.text.offsets import NormalizedText
 
@@ -62,9 +62,10 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    # Every test reads the ASCII characters only: a cheap necessary condition (the
-    # patterns below then run on the text itself).
-    asc = text_facts(text).ascii
+    # Each test is a literal its pattern needs: a cheap necessary condition. They read
+    # the few ASCII characters of the text, unless the registry's prescan has already
+    # looked (a short literal search in the text itself is then cheaper than the facts).
+    asc = text if prescanned(text) else text_facts(text).ascii
     has_link = ".me/" in asc or ".dog/" in asc
     has_word = "telegram" in asc
     has_resolve = "tg://" in asc

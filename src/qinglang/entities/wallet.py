@@ -23,7 +23,7 @@ import base58
 from bech32 import bech32_hrp_expand, bech32_polymod, convertbits
 from Crypto.Hash import keccak
 
-from qinglang.entities.base import Found, TextFacts, has_alnum_run, original_ascii, text_facts
+from qinglang.entities.base import Found, TextFacts, has_alnum_run, original_ascii, prescanned, text_facts
 from qinglang.text.offsets import NormalizedText
 
 _WALLET_RE = re.compile(
@@ -90,7 +90,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _WALLET_RE.finditer(text):

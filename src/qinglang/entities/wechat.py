@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, data_set, text_facts
+from qinglang.entities.base import Found, TextFacts, data_set, prescanned, text_facts
 from qinglang.entities.phone import MOBILE_RE, find_mobiles, mobile_at
 from qinglang.text.offsets import NormalizedText
 
@@ -108,7 +108,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _KW_RE.finditer(text):

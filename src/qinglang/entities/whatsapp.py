@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from qinglang.entities.base import Found, TextFacts, original_ascii, text_facts
+from qinglang.entities.base import Found, TextFacts, original_ascii, prescanned, text_facts
 from qinglang.entities.phone import parse_international, trimmed
 from qinglang.text.offsets import NormalizedText
 
@@ -57,7 +57,7 @@ def may_find(text: str, facts: TextFacts) -> bool:
 
 def extract(nt: NormalizedText) -> list[Found]:
     text = nt.text
-    if not may_find(text, text_facts(text)):
+    if not prescanned(text) and not may_find(text, text_facts(text)):
         return []
     out: list[Found] = []
     for m in _LINK_RE.finditer(text):
