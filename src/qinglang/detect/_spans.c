@@ -4,7 +4,9 @@
  * Why: Hyperscan reports where a term ends in the UTF-8 bytes it scanned; detection
  * needs character offsets. In Python that is a decode of the prefix per match,
  * which cost more than the scan itself on finance-heavy posts (several matches
- * each). Here one forward walk over the text converts every match of a post.
+ * each). Here one forward walk over the text converts every match of a post, and
+ * index_into also decides each match's word boundaries and files it in the post's
+ * occurrence index, the rest of TermMatcher.find_into's per-match Python loop.
  * qinglang.detect.matcher keeps the Python conversion where this is not built.
  */
 #define PY_SSIZE_T_CLEAN
@@ -77,6 +79,102 @@ fail:
     return NULL;
 }
 
+static int
+is_word(Py_UCS4 c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* index_into(text, found, lengths, bounds, field, occ) -> None
+   What TermMatcher.find_into does with Hyperscan's matches, in one C walk: each
+   (term id, byte end) of found becomes (field, start, end, bounded) in characters,
+   appended to occ[term id]. bounds[term id] has bit 1 when the term begins with an
+   ASCII word character and bit 2 when it ends with one; such an end is "bounded"
+   only where the neighbouring character is not a word character. */
+static PyObject *
+index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 6 || !PyUnicode_Check(args[0]) || !PyList_Check(args[1]) || !PyList_Check(args[2])
+        || !PyBytes_Check(args[3]) || !PyDict_Check(args[5])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "index_into(text: str, found: list, lengths: list, bounds: bytes, field, occ: dict)");
+        return NULL;
+    }
+    PyObject *text = args[0], *found = args[1], *lengths = args[2], *field = args[4], *occ = args[5];
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const unsigned char *bounds = (const unsigned char *)PyBytes_AS_STRING(args[3]);
+    Py_ssize_t nbounds = PyBytes_GET_SIZE(args[3]);
+    Py_ssize_t m = PyList_GET_SIZE(found);
+    Py_ssize_t ci = 0, bi = 0;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        PyObject *item = PyList_GET_ITEM(found, k);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "index_into: found holds (term id, byte end) pairs");
+            return NULL;
+        }
+        PyObject *tid = PyTuple_GET_ITEM(item, 0);
+        Py_ssize_t tid_i = PyLong_AsSsize_t(tid);
+        Py_ssize_t bend = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
+        if ((tid_i == -1 || bend == -1) && PyErr_Occurred())
+            return NULL;
+        if (tid_i < 0 || tid_i >= PyList_GET_SIZE(lengths) || tid_i >= nbounds) {
+            PyErr_SetString(PyExc_IndexError, "index_into: term id out of range");
+            return NULL;
+        }
+        if (bend < bi) {
+            ci = 0;
+            bi = 0;
+        }
+        while (bi < bend && ci < n) {
+            bi += utf8_width(PyUnicode_READ(kind, data, ci));
+            ci++;
+        }
+        if (bi != bend) {
+            PyErr_SetString(PyExc_ValueError, "index_into: byte offset is not on a character boundary");
+            return NULL;
+        }
+        Py_ssize_t len = PyLong_AsSsize_t(PyList_GET_ITEM(lengths, tid_i));
+        if (len == -1 && PyErr_Occurred())
+            return NULL;
+        Py_ssize_t start = ci - len, end = ci;
+        if (start < 0) {
+            PyErr_SetString(PyExc_ValueError, "index_into: term longer than the text before its end");
+            return NULL;
+        }
+        unsigned char b = bounds[tid_i];
+        int bounded = !(((b & 1) && start > 0 && is_word(PyUnicode_READ(kind, data, start - 1)))
+                        || ((b & 2) && end < n && is_word(PyUnicode_READ(kind, data, end))));
+        PyObject *occurrence = Py_BuildValue("(OnnO)", field, start, end, bounded ? Py_True : Py_False);
+        if (occurrence == NULL)
+            return NULL;
+        PyObject *lst = PyDict_GetItemWithError(occ, tid); /* borrowed */
+        int rc;
+        if (lst == NULL) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(occurrence);
+                return NULL;
+            }
+            lst = PyList_New(1);
+            if (lst == NULL) {
+                Py_DECREF(occurrence);
+                return NULL;
+            }
+            PyList_SET_ITEM(lst, 0, occurrence); /* steals */
+            rc = PyDict_SetItem(occ, tid, lst);
+            Py_DECREF(lst);
+        } else {
+            rc = PyList_Append(lst, occurrence);
+            Py_DECREF(occurrence);
+        }
+        if (rc < 0)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* collect(term id, from, to, flags, found): Hyperscan's match handler, appending
    (term id, to) to found. A builtin costs Hyperscan's binding a fraction of a Python
    function call, and a finance-heavy post has several matches. */
@@ -103,6 +201,8 @@ static PyMethodDef methods[] = {
      "collect(id, from, to, flags, found) -> None; appends (id, to) to found"},
     {"char_spans", (PyCFunction)(void (*)(void))char_spans, METH_FASTCALL,
      "char_spans(text, found, lengths) -> [(term id, start, end)] in characters"},
+    {"index_into", (PyCFunction)(void (*)(void))index_into, METH_FASTCALL,
+     "index_into(text, found, lengths, bounds, field, occ) -> None; find_into's indexing of matches"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -14,7 +14,6 @@ import difflib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qinglang import ENGINE_VERSION, errors
@@ -44,17 +43,28 @@ MODES = ("rules", "model", "combined")
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
 class _PostState:
-    """What the engine learned about one post before scoring it."""
+    """What the engine learned about one post before scoring it.
 
-    post: Post
-    names: list[str]
-    norms: list[NormalizedText]
-    entities: list[Entity]
-    fired: list[tuple[CompiledRule, list[Span]]] = field(default_factory=list)
-    suppressed: set[str] = field(default_factory=set)
-    timed_out: list[str] = field(default_factory=list)
+    A plain slotted class: one is made per post, and most posts fire nothing, so the
+    rule results start as shared empty values and are replaced only when a rule ran.
+    """
+
+    __slots__ = ("entities", "fired", "names", "norms", "post", "suppressed", "timed_out")
+
+    def __init__(self, post: Post, names: list[str], norms: list[NormalizedText], entities: list[Entity]) -> None:
+        self.post = post
+        self.names = names
+        self.norms = norms
+        self.entities = entities
+        self.fired: list[tuple[CompiledRule, list[Span]]] = _NO_FIRED
+        self.suppressed: frozenset[str] = frozenset()
+        self.timed_out: list[str] = _NO_TIMEOUTS
+
+
+#: shared "nothing" values of a _PostState (never mutated: _analyze assigns new ones)
+_NO_FIRED: list[tuple[CompiledRule, list[Span]]] = []
+_NO_TIMEOUTS: list[str] = []
 
 
 def _noisy_or(items: list[tuple[CompiledRule, list[Span]]]) -> float:
@@ -256,7 +266,8 @@ class Engine:
         state = _PostState(post, names, norms, entities)
         if not occ and not ents_by_type and not self._always:
             return state
-        key = (frozenset(occ), frozenset(ents_by_type), post.lang)
+        keys = frozenset(occ)
+        key = (keys, frozenset(ents_by_type), post.lang)
         rules = self._screen_cache.get(key)
         if rules is None:
             rules = self._screen(occ, ents_by_type, post.lang)
@@ -265,7 +276,8 @@ class Engine:
             self._screen_cache[key] = rules
         if not rules:
             return state
-        ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout)
+        ctx = PostContext([nt.text for nt in norms], occ, ents_by_type, self.regex_timeout, keys=keys)
+        fired: list[tuple[CompiledRule, list[Span]]] = []
         for rule in rules:
             spans = rule.evaluate(ctx, names)
             if spans is None:
@@ -273,8 +285,11 @@ class Engine:
             if rule.is_allow:
                 state.suppressed |= rule.suppress
             else:
-                state.fired.append((rule, spans))
-        state.timed_out = ctx.timed_out
+                fired.append((rule, spans))
+        if fired:
+            state.fired = fired
+        if ctx.timed_out:
+            state.timed_out = ctx.timed_out
         return state
 
     def _screen(self, occ: dict[int, Any], ents: dict[str, Any], lang: str | None) -> tuple[CompiledRule, ...]:
@@ -312,6 +327,11 @@ class Engine:
         return by_cat
 
     def _finish(self, state: _PostState, probs: Any = None) -> Verdict:
+        if not state.fired and probs is None and not state.timed_out:
+            # the common case, a post no rule fired on: what _verdict would return, without its work
+            post = state.post
+            return Verdict(post.id, [], "none", False, [], state.entities, self._versions,
+                           post.account_id, post.platform)
         verdict = self._verdict(state, probs)
         if state.timed_out:
             verdict.degraded = [f"regex timeout: {s}" for s in state.timed_out]
@@ -322,6 +342,7 @@ class Engine:
         by_cat = self._by_category(state) if self.mode != "model" else {}
         categories: list[CategoryScore] = []
         hits: list[Hit] = []
+        mapped: dict[tuple[int, int, int], tuple[str, str, int, int, str]] = {}
         model_scored: set[str] = set()
         rules_decide: dict[str, float] = {}
         override = self._threshold_override
@@ -353,7 +374,7 @@ class Engine:
                 categories.append(CategoryScore(code, score, self._severity[code], self._review_only[code],
                                                 [r_.id for r_, _ in items]))
                 for rule, spans in items:
-                    hits.extend(self._hits(rule, spans, names, norms))
+                    hits.extend(self._hits(rule, spans, names, norms, mapped))
                 hits.append(self._model_hit(code, p, r, score, norms))
         for code, items in by_cat.items():
             if code in model_scored:
@@ -368,7 +389,7 @@ class Engine:
             categories.append(CategoryScore(code, score, self._severity[code], self._review_only[code],
                                             [r.id for r, _ in items]))
             for rule, spans in items:
-                hits.extend(self._hits(rule, spans, names, norms))
+                hits.extend(self._hits(rule, spans, names, norms, mapped))
             if code in rules_decide:
                 # the model did not decide here: its probability is shown, its n-grams are not
                 # worth their cost (~0.1 ms a category)
@@ -402,20 +423,30 @@ class Engine:
                            "features": [{"ngram": g, "weight": round(w, 4)} for g, w in feats]})
 
     @staticmethod
-    def _hits(rule: CompiledRule, spans: list[Span], names: list[str],
-              norms: list[NormalizedText]) -> list[Hit]:
+    def _hits(rule: CompiledRule, spans: list[Span], names: list[str], norms: list[NormalizedText],
+              mapped: dict[tuple[int, int, int], tuple[str, str, int, int, str]]) -> list[Hit]:
+        """At most MAX_HITS_PER_RULE hits of one rule, each mapped to its original span.
+
+        ``mapped`` is the post's span cache, shared by all its rules: a flagged post's
+        rules often point at the same handle or phrase (half the spans of a generated
+        suspicious stream repeat), and mapping back through the offset layers is
+        the dearest part of a hit.
+        """
         out: list[Hit] = []
         seen: set[tuple[int, int, int]] = set()
+        category, rid, pack, pack_version, score, detail = (
+            rule.category, rule.id, rule.pack, rule.pack_version, rule.score, rule.hit_detail)
         for fi, s, e, _label in spans:
             key = (fi, s, e)
             if key in seen:
                 continue
             seen.add(key)
-            nt = norms[fi]
-            os_, oe = nt.to_original(s, e)
-            out.append(Hit(rule.category, rule.id, rule.pack, rule.pack_version, names[fi],
-                           nt.text[s:e], os_, oe, nt.original[os_:oe], rule.score,
-                           detail={"description": rule.description} if rule.description else None))
+            m = mapped.get(key)
+            if m is None:
+                nt = norms[fi]
+                os_, oe = nt.to_original(s, e) if nt.layers else (s, e)
+                m = mapped[key] = (names[fi], nt.text[s:e], os_, oe, nt.original[os_:oe])
+            out.append(Hit(category, rid, pack, pack_version, m[0], m[1], m[2], m[3], m[4], score, "rule", detail))
             if len(out) >= MAX_HITS_PER_RULE:
                 break
         return out

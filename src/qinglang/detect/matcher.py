@@ -10,8 +10,9 @@ here on Weibo-length Chinese posts (117 characters) against the bundled packs'
 ~2,500 terms: Hyperscan 1.7 µs per post, pyahocorasick 14 µs (its trie walk slows
 down on a large CJK alphabet). Hyperscan reports byte offsets of the UTF-8 text;
 they are turned into character offsets only for the few occurrences a post has, in
-one C walk over the text where ``qinglang.detect._spans`` is built (setup.py), else
-by decoding each match's prefix.
+one C walk over the text where ``qinglang.detect._spans`` is built (setup.py), which
+also decides word boundaries and fills the post's occurrence index; else by
+decoding each match's prefix, in Python.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class TermMatcher:
         self._built: Any = None
         self._nbytes: list[int] = []
         self._lengths: list[int] = []
+        #: per term id: bit 1 = bound_start, bit 2 = bound_end (for _spans.index_into)
+        self._bounds = b""
 
     def add(self, normalized_term: str) -> int:
         """Register a term (already normalized); returns its id. Idempotent."""
@@ -84,6 +87,7 @@ class TermMatcher:
         if self.backend == "hyperscan":
             self._nbytes = [len(t.text.encode("utf-8")) for t in self.terms]
             self._lengths = [len(t.text) for t in self.terms]
+            self._bounds = bytes(t.bound_start | t.bound_end << 1 for t in self.terms)
             if self.terms:
                 db = hyperscan.Database()
                 db.compile(
@@ -121,6 +125,12 @@ class TermMatcher:
         if not self.terms or not text:
             return
         if self.backend == "hyperscan":
+            if _spans is not None:
+                found: list[tuple[int, int]] = []
+                self._built.scan(text.encode("utf-8"), match_event_handler=_spans.collect, context=found)
+                if found:
+                    _spans.index_into(text, found, self._lengths, self._bounds, field, occ)
+                return
             spans = self._find_hyperscan(text)
         else:
             spans = [(tid, end + 1 - len(self.terms[tid].text), end + 1) for end, tid in self._built.iter(text)]

@@ -49,6 +49,20 @@ class PostContext:
     ents: dict[str, list[tuple[int, Entity]]]  # entity type -> (field index, entity)
     regex_timeout: float
     timed_out: list[str] = field(default_factory=list)
+    #: the term ids of ``occ`` as a set (the engine has it already, for its rule screen)
+    keys: frozenset[int] = frozenset()
+    #: term id -> rank of its first occurrence (built on first need; see ``Requirement._present``)
+    order: dict[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.occ and not self.keys:
+            self.keys = frozenset(self.occ)
+
+    def rank(self) -> dict[int, int]:
+        order = self.order
+        if order is None:
+            order = self.order = {tid: i for i, tid in enumerate(self.occ)}
+        return order
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +79,14 @@ class Requirement:
     def _present(self, ctx: PostContext) -> list[int]:
         """Term ids of this requirement that occur in the post, in order of appearance.
 
-        Walks the post's occurrences (a handful) rather than the word list (possibly
-        hundreds), and keeps evidence in the order a reader meets it.
+        The intersection runs in C over the smaller of the two sets (a word list of
+        hundreds, or a flagged post's few dozen term ids); only when more than one
+        term is present are they put back in the order a reader meets them.
         """
-        terms = self.terms
-        return [tid for tid in ctx.occ if tid in terms]
+        found = self.terms & ctx.keys
+        if len(found) < 2:
+            return list(found)
+        return sorted(found, key=ctx.rank().__getitem__)
 
     def spans(self, ctx: PostContext, word: bool, fields: frozenset[int] | None, limit: int) -> list[Span]:
         out: list[Span] = []
@@ -227,8 +244,12 @@ class CompiledRule:
     #: (terms, entity types) pairs, each of which the post must meet (see ``may_fire``)
     needs: list[tuple[frozenset[int], frozenset[str]]] = field(default_factory=list)
 
+    #: the ``detail`` every hit of this rule carries; one dict shared by all of them (read-only)
+    hit_detail: dict[str, str] | None = None
+
     def __post_init__(self) -> None:
         self.needs = [(r.terms, r.entities) for c in self.when for r in c.necessary()]
+        self.hit_detail = {"description": self.description} if self.description else None
 
     def may_fire(self, occ: dict[int, object], ents: dict[str, object]) -> bool:
         """Cheap necessary check: every ``when`` condition's requirements occur somewhere.
