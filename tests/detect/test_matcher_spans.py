@@ -1,4 +1,4 @@
-"""The C byte-to-character offset conversion gives what decoding each prefix gives."""
+"""The C byte-to-character offset conversion and occurrence index give what the Python path gives."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = [
 ]
 
 TERMS = ["股票", "加微信", "a", "ab", "é", "😀", "𠀀股", "稳赚", "x😀y"]
-ALPHABET = "股票加微信稳赚abxyé😀𠀀 ,1"
+ALPHABET = "股票加微信稳赚abxyAé😀𠀀 ,1_"
 
 
 def _matcher() -> TermMatcher:
@@ -62,3 +62,49 @@ def test_char_spans_rejects_bad_input():
         spans.char_spans("abc", [(5, 1)], [1])
     with pytest.raises(ValueError):
         spans.char_spans("股", [(0, 1)], [1])  # inside the character's three bytes
+
+
+def _index_both(texts: list[str]) -> tuple[dict, dict]:
+    with_c: dict = {}
+    pure: dict = {}
+    for fi, t in enumerate(texts):
+        MATCHER.find_into(t, fi, with_c)
+    saved = matcher_mod._spans
+    matcher_mod._spans = None
+    try:
+        for fi, t in enumerate(texts):
+            MATCHER.find_into(t, fi, pure)
+    finally:
+        matcher_mod._spans = saved
+    return with_c, pure
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=ALPHABET, max_size=20), min_size=1, max_size=3))
+def test_index_into_builds_the_same_occurrence_index_over_fields(texts):
+    with_c, pure = _index_both(texts)
+    assert with_c == pure
+    assert list(with_c) == list(pure)  # first-occurrence order: rules read evidence in it
+
+
+@pytest.mark.parametrize(("text", "bounded"), [
+    ("ab", True), ("ab c", True), ("xab", False), ("abx", False), ("_ab", False), ("1ab", False),
+    ("股ab股", True), ("Aab", False), ("é ab", True), ("éab", True),
+])
+def test_index_into_word_boundaries(text, bounded):
+    occ: dict = {}
+    MATCHER.find_into(text, 0, occ)
+    tid = TERMS.index("ab")
+    assert [o[3] for o in occ[tid]] == [bounded]
+
+
+def test_index_into_rejects_bad_input():
+    spans = matcher_mod._spans
+    with pytest.raises(TypeError):
+        spans.index_into("abc", [(0, 1)], [1], "not bytes", 0, {})
+    with pytest.raises(IndexError):
+        spans.index_into("abc", [(5, 1)], [1], b"\0", 0, {})
+    with pytest.raises(ValueError):
+        spans.index_into("股", [(0, 1)], [1], b"\0", 0, {})
+    with pytest.raises(ValueError):
+        spans.index_into("ab", [(0, 1)], [2], b"\0", 0, {})  # a two-character term cannot end at 1

@@ -175,6 +175,132 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* Files the occurrences of term tid (a key of occ) into out; returns -1 on error, else
+   the new count (stops at limit). */
+static int
+take_term(PyObject *occ, PyObject *tid, int word, PyObject *fields, Py_ssize_t limit, PyObject *out,
+          Py_ssize_t *count, PyObject *empty)
+{
+    PyObject *lst = PyDict_GetItemWithError(occ, tid); /* borrowed */
+    if (lst == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_Check(lst)) {
+        PyErr_SetString(PyExc_TypeError, "term_spans: occ values are lists");
+        return -1;
+    }
+    Py_ssize_t m = PyList_GET_SIZE(lst);
+    for (Py_ssize_t k = 0; k < m && *count < limit; k++) {
+        PyObject *o = PyList_GET_ITEM(lst, k);
+        if (!PyTuple_Check(o) || PyTuple_GET_SIZE(o) != 4) {
+            PyErr_SetString(PyExc_TypeError, "term_spans: occurrences are (field, start, end, bounded)");
+            return -1;
+        }
+        if (word && PyTuple_GET_ITEM(o, 3) != Py_True)
+            continue;
+        PyObject *fi = PyTuple_GET_ITEM(o, 0);
+        if (fields != Py_None) {
+            int in = PySet_Contains(fields, fi);
+            if (in < 0)
+                return -1;
+            if (!in)
+                continue;
+        }
+        if (out != Py_None) {
+            PyObject *span = PyTuple_Pack(4, fi, PyTuple_GET_ITEM(o, 1), PyTuple_GET_ITEM(o, 2), empty);
+            if (span == NULL)
+                return -1;
+            int rc = PyList_Append(out, span);
+            Py_DECREF(span);
+            if (rc < 0)
+                return -1;
+        }
+        (*count)++;
+    }
+    return 0;
+}
+
+/* term_spans(terms, occ, word, fields, limit, out) -> count
+   Requirement.spans's term part: the occurrences of the terms of the frozenset terms
+   in the post's index occ (term id -> [(field, start, end, bounded)]), terms taken in
+   occ's order (first occurrence in the post), each term's occurrences in their order;
+   with word only bounded ones, with fields (a frozenset, or None) only in those
+   fields. Appends (field, start, end, "") to the list out (None: only count) and
+   stops after limit; returns how many it found. */
+static PyObject *
+term_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 6 || !PyFrozenSet_Check(args[0]) || !PyDict_Check(args[1])
+        || !(args[3] == Py_None || PyAnySet_Check(args[3])) || !(args[5] == Py_None || PyList_Check(args[5]))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "term_spans(terms: frozenset, occ: dict, word: bool, fields: frozenset | None, "
+                        "limit: int, out: list | None)");
+        return NULL;
+    }
+    PyObject *terms = args[0], *occ = args[1], *fields = args[3], *out = args[5];
+    int word = PyObject_IsTrue(args[2]);
+    if (word < 0)
+        return NULL;
+    Py_ssize_t limit = PyLong_AsSsize_t(args[4]);
+    if (limit == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t count = 0;
+    Py_ssize_t nterms = PySet_GET_SIZE(terms), nocc = PyDict_GET_SIZE(occ);
+    if (nterms == 0 || nocc == 0 || limit <= 0)
+        return PyLong_FromSsize_t(0);
+    PyObject *empty = PyUnicode_FromStringAndSize("", 0);
+    if (empty == NULL)
+        return NULL;
+    PyObject *only = NULL; /* the one term present, when a short list finds one */
+    int walk = 1;
+    if (nterms <= 4 && nterms < nocc) {
+        /* a short list: look its terms up; with at most one present, order is moot */
+        Py_ssize_t present = 0;
+        PyObject *it = PyObject_GetIter(terms), *key;
+        if (it == NULL)
+            goto fail;
+        while ((key = PyIter_Next(it)) != NULL) {
+            int in = PyDict_Contains(occ, key);
+            if (in < 0) {
+                Py_DECREF(key);
+                Py_DECREF(it);
+                goto fail;
+            }
+            if (in) {
+                present++;
+                Py_XSETREF(only, key);
+            } else
+                Py_DECREF(key);
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred())
+            goto fail;
+        if (present <= 1) {
+            walk = 0;
+            if (present == 1 && take_term(occ, only, word, fields, limit, out, &count, empty) < 0)
+                goto fail;
+        }
+    }
+    if (walk) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (count < limit && PyDict_Next(occ, &pos, &key, &value)) {
+            int in = PySet_Contains(terms, key);
+            if (in < 0)
+                goto fail;
+            if (in && take_term(occ, key, word, fields, limit, out, &count, empty) < 0)
+                goto fail;
+        }
+    }
+    Py_XDECREF(only);
+    Py_DECREF(empty);
+    return PyLong_FromSsize_t(count);
+fail:
+    Py_XDECREF(only);
+    Py_DECREF(empty);
+    return NULL;
+}
+
 /* collect(term id, from, to, flags, found): Hyperscan's match handler, appending
    (term id, to) to found. A builtin costs Hyperscan's binding a fraction of a Python
    function call, and a finance-heavy post has several matches. */
@@ -201,6 +327,8 @@ static PyMethodDef methods[] = {
      "collect(id, from, to, flags, found) -> None; appends (id, to) to found"},
     {"char_spans", (PyCFunction)(void (*)(void))char_spans, METH_FASTCALL,
      "char_spans(text, found, lengths) -> [(term id, start, end)] in characters"},
+    {"term_spans", (PyCFunction)(void (*)(void))term_spans, METH_FASTCALL,
+     "term_spans(terms, occ, word, fields, limit, out) -> count; Requirement.spans's term part"},
     {"index_into", (PyCFunction)(void (*)(void))index_into, METH_FASTCALL,
      "index_into(text, found, lengths, bounds, field, occ) -> None; find_into's indexing of matches"},
     {NULL, NULL, 0, NULL},

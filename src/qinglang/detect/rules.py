@@ -21,13 +21,16 @@ from dataclasses import dataclass, field
 import regex
 
 from qinglang import errors
-from qinglang.detect.matcher import TermMatcher
+from qinglang.detect.matcher import TermMatcher, _spans
 from qinglang.entities.types import expand_entity_ref
 from qinglang.errors import QLError
 from qinglang.model import Entity
 from qinglang.policy.loader import Pack
 from qinglang.policy.schema import Condition
 from qinglang.text.normalize import Normalizer
+
+#: Requirement.spans's term part in C, where qinglang.detect._spans is built (setup.py)
+_term_spans = getattr(_spans, "term_spans", None) if _spans is not None else None
 
 #: evidence span: (field index, normalized start, normalized end, label)
 Span = tuple[int, int, int, str]
@@ -89,8 +92,14 @@ class Requirement:
         return sorted(found, key=ctx.rank().__getitem__)
 
     def spans(self, ctx: PostContext, word: bool, fields: frozenset[int] | None, limit: int) -> list[Span]:
+        """Evidence: the requirement's term occurrences in the order a reader meets the
+        terms, then its entities; with ``word`` only occurrences on word boundaries,
+        with ``fields`` only in those fields; at most ``limit``."""
         out: list[Span] = []
-        if self.terms and ctx.occ:
+        if _term_spans is not None:
+            if self.terms and _term_spans(self.terms, ctx.occ, word, fields, limit, out) >= limit:
+                return out
+        elif self.terms and ctx.occ:
             for tid in self._present(ctx):
                 for fi, s, e, bounded in ctx.occ[tid]:
                     if word and not bounded:
@@ -109,6 +118,30 @@ class Requirement:
                     if len(out) >= limit:
                         return out
         return out
+
+    def met(self, ctx: PostContext, word: bool, fields: frozenset[int] | None) -> bool:
+        """Whether :meth:`spans` would find anything: a test, not evidence (for ``unless``)."""
+        if _term_spans is not None:
+            if self.terms and _term_spans(self.terms, ctx.occ, word, fields, 1, None):
+                return True
+        elif self.terms and ctx.keys:
+            if not word and fields is None:
+                if not self.terms.isdisjoint(ctx.keys):
+                    return True
+            else:
+                occ = ctx.occ
+                for tid in self.terms & ctx.keys:
+                    for fi, _s, _e, bounded in occ[tid]:
+                        if (not word or bounded) and (fields is None or fi in fields):
+                            return True
+        if self.entities and ctx.ents:
+            if fields is None:
+                return not self.entities.isdisjoint(ctx.ents)
+            for etype in self.entity_order:
+                for fi, _ent in ctx.ents.get(etype, ()):
+                    if fi in fields:
+                        return True
+        return False
 
     def distinct(self, ctx: PostContext, word: bool, fields: frozenset[int] | None) -> set[object]:
         seen: set[object] = set()
@@ -171,6 +204,13 @@ class CompiledCondition:
             terms |= r.terms
             ents |= r.entities
         return frozenset(terms), frozenset(ents)
+
+    def holds(self, ctx: PostContext, word: bool, fields: frozenset[int] | None) -> bool:
+        """Whether the condition holds, without collecting its evidence (``unless``
+        conditions need no evidence, and most of them are ``any`` of a word list)."""
+        if self.kind == "any" or self.kind == "entity":
+            return self.reqs[0].met(ctx, word, fields)
+        return self.evaluate(ctx, word, fields) is not None
 
     def evaluate(self, ctx: PostContext, word: bool, fields: frozenset[int] | None) -> list[Span] | None:
         """Evidence spans when the condition holds, else None."""
@@ -290,7 +330,7 @@ class CompiledRule:
                 return None
             evidence.extend(spans)
         for cond in self.unless:
-            if cond.evaluate(ctx, self.word, fields) is not None:
+            if cond.holds(ctx, self.word, fields):
                 return None
         return evidence
 
