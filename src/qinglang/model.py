@@ -158,14 +158,17 @@ class Verdict:
         return [c.code for c in self.categories]
 
     def to_dict(self) -> dict[str, Any]:
+        # empty lists are built without a comprehension: most verdicts have no category
+        # and no hit, and this runs once per output record
+        cats, hits, ents = self.categories, self.hits, self.entities
         d: dict[str, Any] = {
             "id": self.id,
-            "flagged": bool(self.categories),
-            "categories": [c.to_dict() for c in self.categories],
+            "flagged": bool(cats),
+            "categories": [c.to_dict() for c in cats] if cats else [],
             "severity": self.severity,
             "review_only": self.review_only,
-            "hits": [h.to_dict() for h in self.hits],
-            "entities": [e.to_dict() for e in self.entities],
+            "hits": [h.to_dict() for h in hits] if hits else [],
+            "entities": [e.to_dict() for e in ents] if ents else [],
             "versions": self.versions,
         }
         if self.account_id is not None:

@@ -119,6 +119,6 @@ def test_pure_python_switch(monkeypatch):
 def test_bad_tables_are_refused():
     ext = prescan.extension()
     with pytest.raises(TypeError):
-        ext.prescan("x", "not bytes", b"", b"", b"")
+        ext.prescan("not bytes", b"", b"", b"", "x")
     with pytest.raises(ValueError):
-        ext.prescan("x", b"", b"", b"", b"")
+        ext.prescan(b"", b"", b"", b"", "x")

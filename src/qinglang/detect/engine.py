@@ -280,21 +280,33 @@ class Engine:
         """Normalize, extract, match and evaluate candidate rules for one post."""
         normalize = self.normalizer.normalize
         find_into = self.matcher.find_into
-        names: list[str] = []
-        norms: list[NormalizedText] = []
         occ: dict[int, list[tuple[int, int, int, bool]]] = {}
-        entities: list[Entity] = []
         ents_by_type: dict[str, list[tuple[int, Entity]]] = {}
-        for fi, (name, raw) in enumerate(post.fields()):
+        fields = post.fields()
+        if len(fields) == 1:
+            # most posts are one text: the loop below, unrolled
+            name, raw = fields[0]
             nt = normalize(raw)
-            names.append(name)
-            norms.append(nt)
-            find_into(nt.text, fi, occ)
-            found = extract_entities(nt, name)
-            if found:
-                entities.extend(found)
-                for ent in found:
-                    ents_by_type.setdefault(ent.type, []).append((fi, ent))
+            names = [name]
+            norms = [nt]
+            find_into(nt.text, 0, occ)
+            entities = extract_entities(nt, name)
+            for ent in entities:
+                ents_by_type.setdefault(ent.type, []).append((0, ent))
+        else:
+            names = []
+            norms = []
+            entities = []
+            for fi, (name, raw) in enumerate(fields):
+                nt = normalize(raw)
+                names.append(name)
+                norms.append(nt)
+                find_into(nt.text, fi, occ)
+                found = extract_entities(nt, name)
+                if found:
+                    entities.extend(found)
+                    for ent in found:
+                        ents_by_type.setdefault(ent.type, []).append((fi, ent))
         state = _PostState(post, names, norms, entities)
         if not occ and not ents_by_type and not self._always:
             return state

@@ -174,22 +174,23 @@ guard_flags(const Tables *t, int kind, const void *data, Py_ssize_t n)
     return flags;
 }
 
-/* prescan(text, fold, classes, astral, han) -> (folded text, guard flags of it) */
+/* prescan(fold, classes, astral, han, text) -> (folded text, guard flags of it)
+   (tables first, so Python binds them once with functools.partial) */
 static PyObject *
 prescan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
     Tables t;
     if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "prescan(text, fold, classes, astral, han)");
+        PyErr_SetString(PyExc_TypeError, "prescan(fold, classes, astral, han, text)");
         return NULL;
     }
-    PyObject *s = args[0];
+    PyObject *s = args[4];
     if (!PyUnicode_Check(s)) {
         PyErr_SetString(PyExc_TypeError, "prescan: text must be str");
         return NULL;
     }
-    if (get_tables(args + 1, &t) < 0)
+    if (get_tables(args, &t) < 0)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     int kind = PyUnicode_KIND(s);
@@ -222,22 +223,22 @@ prescan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* guards(text, fold, classes, astral, han) -> guard flags of text as it is */
+/* guards(fold, classes, astral, han, text) -> guard flags of text as it is */
 static PyObject *
 guards(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
     Tables t;
     if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "guards(text, fold, classes, astral, han)");
+        PyErr_SetString(PyExc_TypeError, "guards(fold, classes, astral, han, text)");
         return NULL;
     }
-    PyObject *s = args[0];
+    PyObject *s = args[4];
     if (!PyUnicode_Check(s)) {
         PyErr_SetString(PyExc_TypeError, "guards: text must be str");
         return NULL;
     }
-    if (get_tables(args + 1, &t) < 0)
+    if (get_tables(args, &t) < 0)
         return NULL;
     unsigned flags = guard_flags(&t, PyUnicode_KIND(s), PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s));
     return PyLong_FromUnsignedLong(flags);
@@ -245,9 +246,9 @@ guards(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"prescan", (PyCFunction)(void (*)(void))prescan, METH_FASTCALL,
-     "prescan(text, fold, classes, astral, han) -> (folded, flags)"},
+     "prescan(fold, classes, astral, han, text) -> (folded, flags)"},
     {"guards", (PyCFunction)(void (*)(void))guards, METH_FASTCALL,
-     "guards(text, fold, classes, astral, han) -> flags"},
+     "guards(fold, classes, astral, han, text) -> flags"},
     {NULL, NULL, 0, NULL},
 };
 

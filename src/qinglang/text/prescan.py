@@ -38,7 +38,8 @@ import importlib
 import os
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -146,13 +147,10 @@ class Prescan:
             _pairs(_astral_ranges(HAN_CLASS)),
         )
 
-    def prescan(self, s: str) -> tuple[str, int]:
-        """The folded text and its guard flags."""
-        return self._ext.prescan(s, *self._tables)
-
-    def guards(self, text: str) -> int:
-        """The guard flags of ``text`` as it is (after a pass changed it)."""
-        return self._ext.guards(text, *self._tables)
+        #: the C functions with their tables bound once (a partial's call is C, with
+        #: no Python frame and no argument unpacking per text)
+        self.prescan: Callable[[str], tuple[str, int]] = partial(ext.prescan, *self._tables)
+        self.guards: Callable[[str], int] = partial(ext.guards, *self._tables)
 
 
 def compiled_module(name: str) -> ModuleType | None:
