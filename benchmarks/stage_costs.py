@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/stage_costs.py [--weibo FILE.jsonl] [--posts 20000] [--rounds 5]
-                                     [--extractors] [--only weibo|generated]
+                                     [--extractors] [--split] [--only weibo|generated]
 
 Two corpora: the ``text`` of a Weibo-length JSONL file (default
 ``/work/shared/data/weibo21_zh_trainval.jsonl``, read in place) and the stream that
@@ -17,7 +17,10 @@ shared: wall time would charge other people's work to us) for:
   of a scan plus a little call overhead), and ``rest`` = detect minus the three
   stages above (rules, scoring, verdicts);
 * with ``--extractors``: the text facts every gate reads (once per text), then each
-  extractor's ``extract`` called alone with those facts already cached.
+  extractor's ``extract`` called alone with those facts already cached;
+* with ``--split``: ``Engine.detect`` on batches of 1,024 (as a scan calls it) and
+  writing the JSON line, per flagged post and per other post apart, and the share of
+  each: on the generated stream the few flagged posts take a large part of the time.
 
 Compare two versions by running this script with each on ``PYTHONPATH`` in turn,
 several times, and keeping the best figure of each: the machine is noisy.
@@ -71,7 +74,7 @@ def best_us(fn: Callable[[Any], object], items: Sequence[Any], rounds: int) -> f
     return best / len(items) * 1e6
 
 
-def measure(name: str, texts: list[str], rounds: int, per_extractor: bool) -> dict[str, float]:
+def measure(name: str, texts: list[str], rounds: int, per_extractor: bool, split: bool = False) -> dict[str, float]:
     from qinglang.detect.engine import Engine
     from qinglang.entities import EXTRACTORS, extract_entities
     from qinglang.model import Post
@@ -89,6 +92,19 @@ def measure(name: str, texts: list[str], rounds: int, per_extractor: bool) -> di
     res["match"] = best_us(lambda nt: find_into(nt.text, 0, {}), nts, rounds)
     res["detect"] = best_us(lambda p: detect([p]), posts, rounds)
     res["rest"] = res["detect"] - res["normalize"] - res["entities"] - res["match"]
+    if split:
+        from qinglang.io.writers import dumps
+
+        verdicts = detect(posts)
+        for label, want in (("flagged", True), ("not flagged", False)):
+            group = [p for p, v in zip(posts, verdicts, strict=True) if v.flagged == want]
+            if not group:
+                continue
+            batches = [group[i:i + 1024] for i in range(0, len(group), 1024)]
+            res[f"detect, {label}"] = best_us(detect, batches, rounds) * len(batches) / len(group)
+            out = detect(group)
+            res[f"write, {label}"] = best_us(dumps, out, rounds)
+            res[f"share {label} (%)"] = len(group) / len(posts) * 100
     if per_extractor:
         try:
             from qinglang.entities.base import text_facts
@@ -114,13 +130,15 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--extractors", action="store_true", help="time every extractor alone too")
     ap.add_argument("--only", choices=("weibo", "generated"))
+    ap.add_argument("--split", action="store_true",
+                    help="also detect (batches of 1,024) and write costs of flagged and other posts apart")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     if args.only != "generated":
-        measure("weibo", weibo_texts(args.weibo, 0), args.rounds, args.extractors)
+        measure("weibo", weibo_texts(args.weibo, 0), args.rounds, args.extractors, args.split)
     if args.only != "weibo":
-        measure("generated 5% suspicious", generated_texts(args.posts), args.rounds, args.extractors)
+        measure("generated 5% suspicious", generated_texts(args.posts), args.rounds, args.extractors, args.split)
     return 0
 
 
