@@ -18,6 +18,28 @@ utf8_width(Py_UCS4 c)
     return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
 }
 
+/* Moves the walk (character *ci, byte *bi) to byte offset bend, from the start again
+   when bend lies behind it (not expected from Hyperscan); -1 with ValueError when
+   bend is not on a character boundary. */
+static int
+walk_to(int kind, const void *data, Py_ssize_t n, Py_ssize_t bend, Py_ssize_t *ci, Py_ssize_t *bi,
+        const char *who)
+{
+    if (bend < *bi) {
+        *ci = 0;
+        *bi = 0;
+    }
+    while (*bi < bend && *ci < n) {
+        *bi += utf8_width(PyUnicode_READ(kind, data, *ci));
+        (*ci)++;
+    }
+    if (*bi != bend) {
+        PyErr_Format(PyExc_ValueError, "%s: byte offset is not on a character boundary", who);
+        return -1;
+    }
+    return 0;
+}
+
 /* char_spans(text, found, lengths) -> [(term id, start, end)] in characters.
    found: list of (term id, byte end) in the order Hyperscan reported them;
    lengths: list of term lengths in characters, indexed by term id. */
@@ -53,18 +75,8 @@ char_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_IndexError, "char_spans: term id out of range");
             goto fail;
         }
-        if (bend < bi) { /* out of order (not expected from Hyperscan): walk again */
-            ci = 0;
-            bi = 0;
-        }
-        while (bi < bend && ci < n) {
-            bi += utf8_width(PyUnicode_READ(kind, data, ci));
-            ci++;
-        }
-        if (bi != bend) {
-            PyErr_SetString(PyExc_ValueError, "char_spans: byte offset is not on a character boundary");
+        if (walk_to(kind, data, n, bend, &ci, &bi, "char_spans") < 0)
             goto fail;
-        }
         Py_ssize_t len = PyLong_AsSsize_t(PyList_GET_ITEM(lengths, tid_i));
         if (len == -1 && PyErr_Occurred())
             goto fail;
@@ -124,18 +136,8 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_IndexError, "index_into: term id out of range");
             return NULL;
         }
-        if (bend < bi) {
-            ci = 0;
-            bi = 0;
-        }
-        while (bi < bend && ci < n) {
-            bi += utf8_width(PyUnicode_READ(kind, data, ci));
-            ci++;
-        }
-        if (bi != bend) {
-            PyErr_SetString(PyExc_ValueError, "index_into: byte offset is not on a character boundary");
+        if (walk_to(kind, data, n, bend, &ci, &bi, "index_into") < 0)
             return NULL;
-        }
         Py_ssize_t len = PyLong_AsSsize_t(PyList_GET_ITEM(lengths, tid_i));
         if (len == -1 && PyErr_Occurred())
             return NULL;
