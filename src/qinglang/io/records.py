@@ -185,7 +185,9 @@ def _check_text(name: str, value: str, record_no: int, pid: str, max_text_chars:
             post_id=pid,
             field=name,
         )
-    m = _CONTROL.search(value)
+    # isprintable is one C loop and false for every control character (and for
+    # newlines, tabs and format characters too, which the regex then clears)
+    m = None if value.isprintable() else _CONTROL.search(value)
     if m is not None:
         raise QLError(
             errors.CONTROL_CHARACTER,
