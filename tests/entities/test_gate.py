@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from test_entity_fast_paths import _PIECES, NTS
 
-from qinglang.entities import EXTRACTORS, base, extract_entities, gate, returns, url
+from qinglang.entities import EXTRACTORS, base, extract_entities, extract_entities_many, gate, returns, url
 from qinglang.entities.base import ALL_FEATURES, text_facts
 from qinglang.text.normalize import default_normalizer
 from qinglang.text.offsets import NormalizedText
@@ -201,3 +201,26 @@ def test_parse_number_memo_is_the_plain_parse() -> None:
         for percent in (False, True):
             assert returns.parse_number(s, percent=percent) == returns._parse_number(s, percent)
             assert returns.parse_number(s, percent=percent) == returns._parse_number(s, percent)
+
+
+def _entity_rows(entities: list) -> list[tuple]:
+    return [(e.type, e.value, e.field, e.start, e.end, e.text, repr(e.detail), e.nstart, e.nend) for e in entities]
+
+
+def test_many_texts_at_once_are_each_text_alone() -> None:
+    """extract_entities_many (prescan every text, then extract) gives each text what
+    extract_entities gives it alone: the prescan bits it remembers are the right
+    text's, and texts without Hyperscan (a lone surrogate) or without text fall back."""
+    nts = [*NTS, NormalizedText.identity(""), NormalizedText.identity("微信 abc123\ud800 13800138000")]
+    fields = [f"f{i % 3}" for i in range(len(nts))]
+    many = extract_entities_many(nts, fields)
+    assert len(many) == len(nts)
+    assert sum(1 for found in many if found) > 100
+    for nt, field, found in zip(nts, fields, many, strict=True):
+        assert _entity_rows(found) == _entity_rows(extract_entities(nt, field)), nt.text
+
+
+@pytest.mark.usefixtures("no_hyperscan")
+def test_many_texts_at_once_without_hyperscan() -> None:
+    many = extract_entities_many(NTS[:300], ["f"] * 300)
+    assert [_entity_rows(found) for found in many] == [_entity_rows(extract_entities(nt, "f")) for nt in NTS[:300]]

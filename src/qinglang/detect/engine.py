@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from qinglang import ENGINE_VERSION, errors
 from qinglang.detect.matcher import TermMatcher
 from qinglang.detect.rules import CompiledRule, PostContext, RuleCompiler, Span
-from qinglang.entities import extract_entities
+from qinglang.entities import extract_entities_many
 from qinglang.errors import QLError
 from qinglang.model import SEVERITY_RANK, CategoryScore, Entity, Hit, Post, Verdict
 from qinglang.policy.loader import CategoryInfo, Pack, load_packs, taxonomy
@@ -309,12 +309,18 @@ class Engine:
                 for fi, nt in enumerate(norms):
                     find_into(nt.text, fi, occ)
             occs.append(occ)
-        # per post: its entities, and per field (more than one only in multi-field posts)
-        found_of: list[list[list[Entity]]] = [
-            [extract_entities(norms[0], names[0])] if len(norms) == 1
-            else [extract_entities(nt, name) for name, nt in zip(names, norms, strict=True)]
-            for names, norms in zip(names_of, norms_of, strict=True)
-        ]
+        # per post: its entities, per field (more than one only in multi-field posts)
+        if all(len(norms) == 1 for norms in norms_of):
+            flat = extract_entities_many([norms[0] for norms in norms_of], [names[0] for names in names_of])
+            found_of: list[list[list[Entity]]] = [[found] for found in flat]
+        else:
+            flat = extract_entities_many([nt for norms in norms_of for nt in norms],
+                                         [name for names in names_of for name in names])
+            found_of = []
+            i = 0
+            for norms in norms_of:
+                found_of.append(flat[i:i + len(norms)])
+                i += len(norms)
         states: list[_PostState] = []
         for post, names, norms, occ, found in zip(posts, names_of, norms_of, occs, found_of, strict=True):
             ents_by_type: dict[str, list[tuple[int, Entity]]] = {}
