@@ -23,6 +23,13 @@ Alternatives are compiled twice, built once:
   character itself, run on ``" " + text``: it only stops at word starts instead of
   at every letter, which is 2-3x faster on Latin-script prose. (Every Han-led rule
   needs a Han character, so nothing is lost.)
+
+Both run only where a Hyperscan prefilter (:attr:`Rewriter.prefilter`) reports one of
+the alternatives' ``prefilter`` patterns: each alternative with its negative
+look-arounds dropped and its positive ones consumed, so it matches wherever the
+alternative does. Two posts in five carry a Latin letter and so pass the C prescan's
+rewrite guard; the prefilter then clears all but a few in a hundred of those, at
+about 0.7 µs a text where the alternation cost 2.4 µs.
 """
 
 from __future__ import annotations
