@@ -38,3 +38,17 @@ def test_batch_is_each_post_alone(monkeypatch) -> None:
     assert sum(1 for v in alone if v["flagged"]) > len(posts) // 3
     monkeypatch.setattr(engine_module, "STAGE_CHUNK", 7)  # chunks that split the multi-field posts' rhythm
     assert [v.to_dict() for v in engine.detect(posts)] == alone
+
+
+def test_prescan_inside_the_term_scan_changes_no_verdict(monkeypatch):
+    """The engine's single pass (terms and entity prescan together) gives the verdicts
+    of separate passes."""
+    from qinglang.detect.matcher import TermMatcher
+    from qinglang.io.writers import dumps
+
+    merged = Engine.from_options(None)
+    monkeypatch.setattr(TermMatcher, "attach_prescan", lambda self, items: False)
+    separate = Engine.from_options(None)
+    assert not separate._merged_prescan
+    posts = _posts(2 * engine_module.STAGE_CHUNK)
+    assert [dumps(v) for v in merged.detect(posts)] == [dumps(v) for v in separate.detect(posts)]

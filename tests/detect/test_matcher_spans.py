@@ -103,8 +103,25 @@ def test_index_into_rejects_bad_input():
     with pytest.raises(TypeError):
         spans.index_into("abc", [(0, 1)], [1], "not bytes", 0, {})
     with pytest.raises(IndexError):
-        spans.index_into("abc", [(5, 1)], [1], b"\0", 0, {})
+        spans.index_into("abc", [(1 + 64, 1)], [1], b"\0", 0, {})  # past the terms and the prescan bits
+    with pytest.raises(IndexError):
+        spans.index_into("abc", [(-1, 1)], [1], b"\0", 0, {})
     with pytest.raises(ValueError):
         spans.index_into("股", [(0, 1)], [1], b"\0", 0, {})
     with pytest.raises(ValueError):
         spans.index_into("ab", [(0, 1)], [2], b"\0", 0, {})  # a two-character term cannot end at 1
+
+
+def test_index_into_returns_prescan_bits_past_the_terms():
+    """Ids len(lengths) + k are bits of a prescan compiled into the same database."""
+    spans = matcher_mod._spans
+    occ: dict = {}
+    assert spans.index_into("ab", [(0, 1), (2 + 3, 2), (1, 2), (2 + 0, 2)], [1, 2], b"\0\0", 0, occ) == 0b1001
+    assert occ == {0: [(0, 0, 1, True)], 1: [(0, 0, 2, True)]}
+    assert spans.index_into("ab", [(2 + 63, 1)], [1, 2], b"\0\0", 0, {}) == 1 << 63
+    with pytest.raises(IndexError):
+        spans.index_into("ab", [(2 + 64, 1)], [1, 2], b"\0\0", 0, {})
+
+
+def test_find_into_returns_no_mask_without_a_prescan():
+    assert MATCHER.find_into("股票", 0, {}) is None

@@ -224,3 +224,54 @@ def test_many_texts_at_once_are_each_text_alone() -> None:
 def test_many_texts_at_once_without_hyperscan() -> None:
     many = extract_entities_many(NTS[:300], ["f"] * 300)
     assert [_entity_rows(found) for found in many] == [_entity_rows(extract_entities(nt, "f")) for nt in NTS[:300]]
+
+
+@pytest.mark.skipif(gate.hyperscan is None, reason="hyperscan is not installed: no prescan to merge")
+def test_prescan_merged_into_a_term_scan_is_the_prescan_alone() -> None:
+    """The gate's items compiled into a term database (the engine's single pass) give
+    every text the mask gate.scan gives it, and the terms the plain database finds."""
+    from qinglang.detect import matcher as matcher_mod
+
+    if matcher_mod._spans is None:
+        pytest.skip("qinglang.detect._spans is not built (no C compiler): nothing is merged")
+    terms = ["微信", "收益", "a", "usdt", "贷款", "%", "股"]
+    plain = matcher_mod.TermMatcher("hyperscan")
+    merged = matcher_mod.TermMatcher("hyperscan")
+    for t in terms:
+        plain.add(t)
+        merged.add(t)
+    assert merged.attach_prescan(gate.hyperscan_items)
+    nts = [nt for nt in NTS if "\ud800" not in nt.text]
+    seen_bits = 0
+    for nt in [*nts, NormalizedText.identity("")]:
+        occ_plain: dict = {}
+        occ_merged: dict = {}
+        assert plain.find_into(nt.text, 0, occ_plain) is None
+        mask = merged.find_into(nt.text, 0, occ_merged)
+        assert mask == (gate.scan(nt.text) if nt.text else 0), nt.text
+        assert occ_merged == occ_plain and list(occ_merged) == list(occ_plain)
+        seen_bits |= mask
+    assert bin(seen_bits).count("1") > 15  # the texts reach most bits
+
+
+def test_hyperscan_items_number_bits_and_quiet_patterns() -> None:
+    if gate.hyperscan is None:
+        pytest.skip("hyperscan is not installed")
+    items = gate.hyperscan_items(1000)
+    reporting = {pid for pid, _, flags in items if not flags & gate.hyperscan.HS_FLAG_QUIET}
+    quiet = {pid for pid, _, flags in items if flags & gate.hyperscan.HS_FLAG_QUIET}
+    every_bit = 0
+    for bits in gate.BITS.values():
+        every_bit |= bits
+    assert {1000 + k for k in range(gate.BIT_IDS) if every_bit >> k & 1} <= reporting
+    assert all(1000 <= pid < 1000 + gate.BIT_IDS for pid in reporting)
+    assert all(pid >= 1000 + gate.BIT_IDS for pid in quiet)
+    assert all(flags & gate.hyperscan.HS_FLAG_SINGLEMATCH for _, _, flags in items)
+
+
+def test_many_texts_with_masks_given_are_each_text_alone() -> None:
+    """Masks a merged term scan computed are used as they are; None still scans."""
+    nts = NTS[:400]
+    masks = [gate.scan(nt.text) if i % 2 else None for i, nt in enumerate(nts)]
+    many = extract_entities_many(nts, ["f"] * len(nts), masks)
+    assert [_entity_rows(found) for found in many] == [_entity_rows(extract_entities(nt, "f")) for nt in nts]

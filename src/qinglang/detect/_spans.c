@@ -97,10 +97,12 @@ is_word(Py_UCS4 c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-/* index_into(text, found, lengths, bounds, field, occ) -> None
+/* index_into(text, found, lengths, bounds, field, occ) -> prescan mask
    What TermMatcher.find_into does with Hyperscan's matches, in one C walk: each
    (term id, byte end) of found becomes (field, start, end, bounded) in characters,
-   appended to occ[term id]. bounds[term id] has bit 1 when the term begins with an
+   appended to occ[term id]. An id k places past the last term (len(lengths) + k,
+   k < 64) is no term but a bit of a prescan compiled into the same database
+   (TermMatcher.attach_prescan): it sets bit k of the mask returned. bounds[term id] has bit 1 when the term begins with an
    ASCII word character and bit 2 when it ends with one; such an end is "bounded"
    only where the neighbouring character is not a word character. */
 static PyObject *
@@ -120,6 +122,8 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *bounds = (const unsigned char *)PyBytes_AS_STRING(args[3]);
     Py_ssize_t nbounds = PyBytes_GET_SIZE(args[3]);
     Py_ssize_t m = PyList_GET_SIZE(found);
+    Py_ssize_t nterms = PyList_GET_SIZE(lengths);
+    unsigned long long mask = 0;
     Py_ssize_t ci = 0, bi = 0;
     for (Py_ssize_t k = 0; k < m; k++) {
         PyObject *item = PyList_GET_ITEM(found, k);
@@ -132,7 +136,11 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_ssize_t bend = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
         if ((tid_i == -1 || bend == -1) && PyErr_Occurred())
             return NULL;
-        if (tid_i < 0 || tid_i >= PyList_GET_SIZE(lengths) || tid_i >= nbounds) {
+        if (tid_i >= nterms && tid_i < nterms + 64) {
+            mask |= 1ULL << (tid_i - nterms); /* a prescan bit, not a term */
+            continue;
+        }
+        if (tid_i < 0 || tid_i >= nterms || tid_i >= nbounds) {
             PyErr_SetString(PyExc_IndexError, "index_into: term id out of range");
             return NULL;
         }
@@ -174,7 +182,7 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (rc < 0)
             return NULL;
     }
-    Py_RETURN_NONE;
+    return PyLong_FromUnsignedLongLong(mask);
 }
 
 /* Files the occurrences of term tid (a key of occ) into out; returns -1 on error, else
@@ -332,7 +340,7 @@ static PyMethodDef methods[] = {
     {"term_spans", (PyCFunction)(void (*)(void))term_spans, METH_FASTCALL,
      "term_spans(terms, occ, word, fields, limit, out) -> count; Requirement.spans's term part"},
     {"index_into", (PyCFunction)(void (*)(void))index_into, METH_FASTCALL,
-     "index_into(text, found, lengths, bounds, field, occ) -> None; find_into's indexing of matches"},
+     "index_into(text, found, lengths, bounds, field, occ) -> prescan mask; find_into's indexing of matches"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from qinglang import ENGINE_VERSION, errors
 from qinglang.detect.matcher import TermMatcher
 from qinglang.detect.rules import CompiledRule, PostContext, RuleCompiler, Span
-from qinglang.entities import extract_entities_many
+from qinglang.entities import extract_entities_many, gate
 from qinglang.errors import QLError
 from qinglang.model import SEVERITY_RANK, CategoryScore, Entity, Hit, Post, Verdict
 from qinglang.policy.loader import CategoryInfo, Pack, load_packs, taxonomy
@@ -124,6 +124,8 @@ class Engine:
         self.rules: list[CompiledRule] = []
         for pack in self.packs:
             self.rules.extend(compiler.compile_pack(pack))
+        #: the entity prescan runs inside the term scan (one Hyperscan pass a text)
+        self._merged_prescan = gate.hyperscan is not None and self.matcher.attach_prescan(gate.hyperscan_items)
         self.matcher.build()
         self._index_rules()
         #: (term ids, entity types, lang) -> the rules worth evaluating (see ``_screen``)
@@ -309,21 +311,23 @@ class Engine:
                 norms_of.append([normalize(raw) for _, raw in fields])
         find_into = self.matcher.find_into
         occs: list[dict[int, list[tuple[int, int, int, bool]]]] = []
+        # the entity prescan's mask of each text, where the term scan ran it (else None)
+        masks: list[int | None] = []
         for norms in norms_of:
             occ: dict[int, list[tuple[int, int, int, bool]]] = {}
             if len(norms) == 1:
-                find_into(norms[0].text, 0, occ)
+                masks.append(find_into(norms[0].text, 0, occ))
             else:
                 for fi, nt in enumerate(norms):
-                    find_into(nt.text, fi, occ)
+                    masks.append(find_into(nt.text, fi, occ))
             occs.append(occ)
         # per post: its entities, per field (more than one only in multi-field posts)
         if all(len(norms) == 1 for norms in norms_of):
-            flat = extract_entities_many([norms[0] for norms in norms_of], [names[0] for names in names_of])
+            flat = extract_entities_many([norms[0] for norms in norms_of], [names[0] for names in names_of], masks)
             found_of: list[list[list[Entity]]] = [[found] for found in flat]
         else:
             flat = extract_entities_many([nt for norms in norms_of for nt in norms],
-                                         [name for names in names_of for name in names])
+                                         [name for names in names_of for name in names], masks)
             found_of = []
             i = 0
             for norms in norms_of:

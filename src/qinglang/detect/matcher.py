@@ -17,6 +17,7 @@ decoding each match's prefix, in Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,8 @@ class TermMatcher:
         self._lengths: list[int] = []
         #: per term id: bit 1 = bound_start, bit 2 = bound_end (for _spans.index_into)
         self._bounds = b""
+        #: the prescan compiled into the same database (see :meth:`attach_prescan`)
+        self._prescan: Callable[[int], list[tuple[int, bytes, int]]] | None = None
 
     def add(self, normalized_term: str) -> int:
         """Register a term (already normalized); returns its id. Idempotent."""
@@ -88,7 +91,21 @@ class TermMatcher:
             self._nbytes = [len(t.text.encode("utf-8")) for t in self.terms]
             self._lengths = [len(t.text) for t in self.terms]
             self._bounds = bytes(t.bound_start | t.bound_end << 1 for t in self.terms)
-            if self.terms:
+            if self.terms and self._prescan is not None:
+                # one database, so terms become expressions: each byte escaped, which
+                # matches exactly what the literal compiler below matches
+                items = [(t.id, "".join(f"\\x{b:02x}" for b in t.text.encode("utf-8")).encode("ascii"), 0)
+                         for t in self.terms]
+                items += self._prescan(len(self.terms))
+                db = hyperscan.Database()
+                db.compile(
+                    expressions=[e for _, e, _ in items],
+                    ids=[i for i, _, _ in items],
+                    elements=len(items),
+                    flags=[f for _, _, f in items],
+                )
+                self._built = db
+            elif self.terms:
                 db = hyperscan.Database()
                 db.compile(
                     expressions=[t.text.encode("utf-8") for t in self.terms],
@@ -108,35 +125,56 @@ class TermMatcher:
             a.make_automaton()
         self._built = a
 
+    def attach_prescan(self, items: Callable[[int], list[tuple[int, bytes, int]]]) -> bool:
+        """Compile a prescan's patterns into the term database, so that one pass over
+        a text finds both; :meth:`find_into` then returns the prescan's mask.
+
+        ``items(base)`` gives Hyperscan ``(id, expression, flags)`` items whose reporting
+        ids are ``base + k`` for bit ``k`` of the mask (``k < 64``), ``base`` being the
+        number of terms (e.g. :func:`qinglang.entities.gate.hyperscan_items`). Two
+        scans of every text cost their fixed part twice (the call, the encoding, the
+        scratch); one costs it once. Returns whether the prescan is attached: only
+        with the Hyperscan backend and the C indexing built, and where the text has
+        terms at all; otherwise :meth:`find_into` returns ``None`` and the caller
+        runs the prescan itself.
+        """
+        if self.backend != "hyperscan" or _spans is None or not self.terms:
+            return False
+        self._prescan = items
+        self._built = None  # compiled again, with the prescan, on the next build or scan
+        return True
+
     def find(self, text: str) -> list[Occurrence]:
         """Every occurrence of every term in ``text``, overlapping ones included (in text order)."""
         occ: dict[int, list[tuple[int, int, int, bool]]] = {}
         self.find_into(text, 0, occ)
         return sorted(((tid, s, e, b) for tid, lst in occ.items() for _, s, e, b in lst), key=lambda o: (o[1], o[2]))
 
-    def find_into(self, text: str, field: int, occ: dict[int, list[tuple[int, int, int, bool]]]) -> None:
+    def find_into(self, text: str, field: int, occ: dict[int, list[tuple[int, int, int, bool]]]) -> int | None:
         """Add every occurrence in ``text`` to ``occ`` as ``term id -> [(field, start, end, bounded)]``.
 
         The engine's hot path: one loop from the backend's matches straight into the
-        per-post index, instead of building an occurrence list first.
+        per-post index, instead of building an occurrence list first. Returns the
+        mask of an attached prescan (:meth:`attach_prescan`) for ``text``, else None.
         """
         if self._built is None:
             self.build()
-        if not self.terms or not text:
-            return
+        if not self.terms:
+            return None
+        if not text:
+            return 0 if self._prescan is not None else None
         if self.backend == "hyperscan":
             if _spans is not None:
                 found: list[tuple[int, int]] = []
                 # positional arguments: the binding's keyword parsing costs a third of the call
                 self._built.scan(text.encode("utf-8"), _spans.collect, 0, found)
-                if found:
-                    _spans.index_into(text, found, self._lengths, self._bounds, field, occ)
-                return
+                mask = _spans.index_into(text, found, self._lengths, self._bounds, field, occ) if found else 0
+                return mask if self._prescan is not None else None
             spans = self._find_hyperscan(text)
         else:
             spans = [(tid, end + 1 - len(self.terms[tid].text), end + 1) for end, tid in self._built.iter(text)]
         if not spans:
-            return
+            return None
         n = len(text)
         terms = self.terms
         for tid, start, end in spans:
@@ -150,6 +188,7 @@ class TermMatcher:
                 occ[tid] = [(field, start, end, bounded)]
             else:
                 lst.append((field, start, end, bounded))
+        return None
 
     def _find_hyperscan(self, text: str) -> list[tuple[int, int, int]]:
         data = text.encode("utf-8")

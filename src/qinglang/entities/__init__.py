@@ -121,13 +121,22 @@ def extract_entities(nt: NormalizedText, field: str) -> list[Entity]:
     return _extract(nt, field, gate.scan(nt.text))  # the bits are remembered for the extractors
 
 
-def extract_entities_many(texts: Sequence[NormalizedText], fields: Sequence[str]) -> list[list[Entity]]:
+def extract_entities_many(texts: Sequence[NormalizedText], fields: Sequence[str],
+                          masks: Sequence[int | None] | None = None) -> list[list[Entity]]:
     """:func:`extract_entities` of each text (``fields[i]`` names ``texts[i]``), in two
     passes: the prescan of every text, then the extractors of the texts that need
     them. Most texts need none, so the second pass runs extractor code back to back
-    instead of between prescans (see ``Engine._analyze`` on working by stages)."""
+    instead of between prescans (see ``Engine._analyze`` on working by stages).
+
+    ``masks[i]``, where not None, is the prescan's mask of ``texts[i]`` from a pass
+    that already ran it (the engine's term scan, ``TermMatcher.attach_prescan``,
+    with :func:`~qinglang.entities.gate.hyperscan_items`); the others are scanned here.
+    """
     scan = gate.scan
-    masks = [scan(nt.text) if nt.text else 0 for nt in texts]
+    if masks is None:
+        masks = [scan(nt.text) if nt.text else 0 for nt in texts]
+    else:
+        masks = [(scan(nt.text) if nt.text else 0) if m is None else m for nt, m in zip(texts, masks, strict=True)]
     out: list[list[Entity]] = []
     for nt, field, mask in zip(texts, fields, masks, strict=True):
         if mask == 0:

@@ -230,6 +230,42 @@ _COMBINED: tuple[tuple[int, tuple[tuple[int, str], ...], str], ...] = (
     (returns.F_LOAN, ((_LOAN, alternation(returns._LOAN)),), f"{_LOAN} & {returns.F_APR}"),
 )
 
+#: ids ``base`` to ``base + BIT_IDS - 1`` of :func:`hyperscan_items` report bits; the
+#: quiet patterns' ids follow
+BIT_IDS = 32
+_PID_RE = re.compile(r"[0-9]+")
+
+
+def hyperscan_items(base: int = 0) -> list[tuple[int, bytes, int]]:
+    """The prescan as Hyperscan ``(id, expression, flags)`` items, ids from ``base``.
+
+    A pattern that reports has id ``base + k`` where ``1 << k`` is its bit, so whoever
+    scans with these items builds the mask as ``mask |= 1 << (id - base)`` for each
+    id reported below ``base + BIT_IDS``; quiet patterns (read only by combinations)
+    take the ids after those and report nothing. Every reporting item is
+    SINGLEMATCH. :func:`scan` compiles them alone; the engine compiles them into its
+    term automaton (``TermMatcher.attach_prescan``) so that one pass over a text
+    finds its terms and its prescan bits together.
+    """
+    quiet = {pid: i for i, pid in enumerate(p for _, parts, _ in _COMBINED for p, _ in parts)}
+
+    def new_id(old: int) -> int:
+        if old in quiet:
+            return base + BIT_IDS + quiet[old]
+        assert old & (old - 1) == 0 and old.bit_length() <= BIT_IDS, old
+        return base + old.bit_length() - 1
+
+    flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_DOTALL
+    items = [(new_id(bit), pattern.encode("utf-8"), flags) for bit, pattern in _PATTERNS]
+    for bit, parts, logic in _COMBINED:
+        items += [(new_id(pid), pattern.encode("utf-8"), flags | hyperscan.HS_FLAG_QUIET)
+                  for pid, pattern in parts]
+        logic = _PID_RE.sub(lambda m: str(new_id(int(m.group()))), logic)
+        items.append((new_id(bit), logic.encode("ascii"),
+                      hyperscan.HS_FLAG_COMBINATION | hyperscan.HS_FLAG_SINGLEMATCH))
+    return items
+
+
 _DATABASE: Any = None
 
 
@@ -237,16 +273,11 @@ def _database() -> Any:
     """The compiled patterns (once per process, on first use: about a quarter second)."""
     global _DATABASE
     if _DATABASE is None:
-        flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_DOTALL
-        # the bit is the id: SINGLEMATCH then reports each bit once at most
-        items = [(bit, pattern, flags) for bit, pattern in _PATTERNS]
-        for bit, parts, logic in _COMBINED:
-            items += [(pid, pattern, flags | hyperscan.HS_FLAG_QUIET) for pid, pattern in parts]
-            items.append((bit, logic, hyperscan.HS_FLAG_COMBINATION | hyperscan.HS_FLAG_SINGLEMATCH))
+        items = hyperscan_items()
         db = hyperscan.Database()
         db.compile(
-            expressions=[pattern.encode("utf-8") for _, pattern, _ in items],
-            ids=[bit for bit, _, _ in items],
+            expressions=[pattern for _, pattern, _ in items],
+            ids=[pid for pid, _, _ in items],
             elements=len(items),
             flags=[f for _, _, f in items],
         )
@@ -254,8 +285,8 @@ def _database() -> Any:
     return _DATABASE
 
 
-def _hit(bit: int, _start: int, _end: int, _flags: int, acc: list[int]) -> None:
-    acc[0] |= bit
+def _hit(pid: int, _start: int, _end: int, _flags: int, acc: list[int]) -> None:
+    acc[0] |= 1 << pid  # SINGLEMATCH: each id reports once at most
 
 
 def scan(text: str) -> int | None:
