@@ -97,6 +97,31 @@ is_word(Py_UCS4 c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+/* (field, start, end, bounded), built directly: Py_BuildValue parses its format
+   string at every call, which cost several times the tuple itself here. */
+static PyObject *
+occurrence_tuple(PyObject *field, Py_ssize_t start, Py_ssize_t end, int bounded)
+{
+    PyObject *t = PyTuple_New(4);
+    if (t == NULL)
+        return NULL;
+    PyObject *s = PyLong_FromSsize_t(start);
+    PyObject *e = s == NULL ? NULL : PyLong_FromSsize_t(end);
+    if (e == NULL) {
+        Py_XDECREF(s);
+        Py_DECREF(t);
+        return NULL;
+    }
+    PyObject *b = bounded ? Py_True : Py_False;
+    Py_INCREF(field);
+    Py_INCREF(b);
+    PyTuple_SET_ITEM(t, 0, field);
+    PyTuple_SET_ITEM(t, 1, s);
+    PyTuple_SET_ITEM(t, 2, e);
+    PyTuple_SET_ITEM(t, 3, b);
+    return t;
+}
+
 /* index_into(text, found, lengths, bounds, field, occ) -> prescan mask
    What TermMatcher.find_into does with Hyperscan's matches, in one C walk: each
    (term id, byte end) of found becomes (field, start, end, bounded) in characters,
@@ -157,7 +182,7 @@ index_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         unsigned char b = bounds[tid_i];
         int bounded = !(((b & 1) && start > 0 && is_word(PyUnicode_READ(kind, data, start - 1)))
                         || ((b & 2) && end < n && is_word(PyUnicode_READ(kind, data, end))));
-        PyObject *occurrence = Py_BuildValue("(OnnO)", field, start, end, bounded ? Py_True : Py_False);
+        PyObject *occurrence = occurrence_tuple(field, start, end, bounded);
         if (occurrence == NULL)
             return NULL;
         PyObject *lst = PyDict_GetItemWithError(occ, tid); /* borrowed */

@@ -50,6 +50,13 @@
 
 #define ASTRAL_CLASS 0x8000 /* internal: any code point above the BMP */
 
+/* the per-character steps: inlined into each walk, where the state stays in registers */
+#if defined(__GNUC__) || defined(__clang__)
+#define STEP static inline __attribute__((always_inline))
+#else
+#define STEP static inline
+#endif
+
 typedef struct {
     const uint32_t *fold;
     const uint16_t *classes;
@@ -99,7 +106,7 @@ fold_astral(const Tables *t, uint32_t c)
     return c;
 }
 
-static unsigned
+STEP unsigned
 class_of(const Tables *t, uint32_t c)
 {
     if (c < 65536)
@@ -111,67 +118,136 @@ class_of(const Tables *t, uint32_t c)
     return ASTRAL_CLASS;
 }
 
-/* Every guard of the normalizer over one text (see prescan.py for the regexes). */
+/* The guards' walk, one character at a time (see prescan.py for the regexes). */
+typedef struct {
+    unsigned flags;
+    unsigned prev;      /* class of the previous character */
+    uint32_t c1, c2;    /* the two previous characters (for repeats) */
+    int dg, sp;         /* states of the digit and spaced-digit guards */
+} Guards;
+
+static inline void
+guards_init(Guards *g)
+{
+    g->flags = F_ASCII;
+    g->prev = 0;
+    g->c1 = g->c2 = 0;
+    g->dg = g->sp = 0;
+}
+
+/* Character c at index i. */
+STEP void
+guards_step(const Tables *t, Guards *g, uint32_t c, Py_ssize_t i)
+{
+    unsigned cl = class_of(t, c);
+    unsigned prev = g->prev;
+    unsigned flags = g->flags;
+    if (c >= 128)
+        flags &= ~F_ASCII;
+    if (cl & CL_HAN)
+        flags |= F_HAN;
+    /* strip: a lead character (deletable, multi-digit, separator or astral) that
+       is not a separator itself or follows a Han character */
+    if (cl & (CL_DELE | CL_MULTI | CL_SEP | ASTRAL_CLASS)) {
+        if (!(cl & CL_SEP) || (i > 0 && (prev & CL_HAN)))
+            flags |= F_STRIP;
+        if (cl & (CL_DELE | CL_MULTI | ASTRAL_CLASS))
+            flags |= F_SYMBOL;
+    }
+    /* numeral: two numeral-or-digit characters in a row, one of them a numeral */
+    if (i > 0 && (prev & (CL_NUMERAL | CL_DIGIT)) && (cl & (CL_NUMERAL | CL_DIGIT))
+        && ((prev | cl) & CL_NUMERAL))
+        flags |= F_NUMERAL;
+    /* digit guard `[N0-9](?:[N0-9]|[SP]+[0-9])`: dg 1 = the previous character is a
+       numeral or digit, 2 = inside spacers that follow one */
+    int dg = g->dg;
+    if ((dg == 1 && (cl & (CL_NUMERAL | CL_DIGIT))) || (dg == 2 && (cl & CL_DIGIT)))
+        flags |= F_DIGIT;
+    if (cl & (CL_NUMERAL | CL_DIGIT))
+        dg = 1;
+    else if ((cl & CL_SPACER) && dg)
+        dg = 2;
+    else
+        dg = 0;
+    g->dg = dg;
+    /* spaced guard `[0-9][SP]+[0-9](?![0-9])[SP]`: sp 1 = after a digit, 2 = inside
+       spacers after a digit, 3 = after a digit that ended such spacers */
+    int sp = g->sp;
+    if (sp == 3 && (cl & CL_SPACER))
+        flags |= F_SPACED;
+    if (cl & CL_DIGIT)
+        sp = (sp == 2) ? 3 : 1;
+    else if ((cl & CL_SPACER) && sp)
+        sp = 2;
+    else
+        sp = 0;
+    g->sp = sp;
+    /* repeat: the same character three times, not a newline */
+    if (i >= 2 && c == g->c1 && c == g->c2 && !(cl & CL_NEWLINE)) {
+        flags |= F_REPEAT;
+        if ((cl & CL_HAN) && !(cl & CL_NUMERAL))
+            flags |= F_REPEAT_HAN;
+    }
+    /* rewrite: a rewrite's first character; a letter only after a boundary */
+    if ((cl & CL_RW_LEAD) || ((cl & CL_RW_LETTER) && (i == 0 || !(prev & CL_LEFT_BAD))))
+        flags |= F_REWRITE;
+    g->c2 = g->c1;
+    g->c1 = c;
+    g->prev = cl;
+    g->flags = flags;
+}
+
+/* Every guard of the normalizer over one text, in a walk per storage kind (the
+   kind test then sits outside the loop). */
 static unsigned
 guard_flags(const Tables *t, int kind, const void *data, Py_ssize_t n)
 {
-    unsigned flags = F_ASCII;
-    unsigned prev = 0;      /* class of the previous character */
-    uint32_t c1 = 0, c2 = 0; /* the two previous characters (for repeats) */
-    int dg = 0, sp = 0;     /* states of the digit and spaced-digit guards */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t c = PyUnicode_READ(kind, data, i);
-        unsigned cl = class_of(t, c);
-        if (c >= 128)
-            flags &= ~F_ASCII;
-        if (cl & CL_HAN)
-            flags |= F_HAN;
-        /* strip: a lead character (deletable, multi-digit, separator or astral) that
-           is not a separator itself or follows a Han character */
-        if (cl & (CL_DELE | CL_MULTI | CL_SEP | ASTRAL_CLASS)) {
-            if (!(cl & CL_SEP) || (i > 0 && (prev & CL_HAN)))
-                flags |= F_STRIP;
-            if (cl & (CL_DELE | CL_MULTI | ASTRAL_CLASS))
-                flags |= F_SYMBOL;
-        }
-        /* numeral: two numeral-or-digit characters in a row, one of them a numeral */
-        if (i > 0 && (prev & (CL_NUMERAL | CL_DIGIT)) && (cl & (CL_NUMERAL | CL_DIGIT))
-            && ((prev | cl) & CL_NUMERAL))
-            flags |= F_NUMERAL;
-        /* digit guard `[N0-9](?:[N0-9]|[SP]+[0-9])`: dg 1 = the previous character is a
-           numeral or digit, 2 = inside spacers that follow one */
-        if ((dg == 1 && (cl & (CL_NUMERAL | CL_DIGIT))) || (dg == 2 && (cl & CL_DIGIT)))
-            flags |= F_DIGIT;
-        if (cl & (CL_NUMERAL | CL_DIGIT))
-            dg = 1;
-        else if ((cl & CL_SPACER) && dg)
-            dg = 2;
-        else
-            dg = 0;
-        /* spaced guard `[0-9][SP]+[0-9](?![0-9])[SP]`: sp 1 = after a digit, 2 = inside
-           spacers after a digit, 3 = after a digit that ended such spacers */
-        if (sp == 3 && (cl & CL_SPACER))
-            flags |= F_SPACED;
-        if (cl & CL_DIGIT)
-            sp = (sp == 2) ? 3 : 1;
-        else if ((cl & CL_SPACER) && sp)
-            sp = 2;
-        else
-            sp = 0;
-        /* repeat: the same character three times, not a newline */
-        if (i >= 2 && c == c1 && c == c2 && !(cl & CL_NEWLINE)) {
-            flags |= F_REPEAT;
-            if ((cl & CL_HAN) && !(cl & CL_NUMERAL))
-                flags |= F_REPEAT_HAN;
-        }
-        /* rewrite: a rewrite's first character; a letter only after a boundary */
-        if ((cl & CL_RW_LEAD) || ((cl & CL_RW_LETTER) && (i == 0 || !(prev & CL_LEFT_BAD))))
-            flags |= F_REWRITE;
-        c2 = c1;
-        c1 = c;
-        prev = cl;
+    Guards g;
+    guards_init(&g);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            guards_step(t, &g, d[i], i);
     }
-    return flags;
+    else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            guards_step(t, &g, d[i], i);
+    }
+    else {
+        const Py_UCS4 *d = data;
+        for (Py_ssize_t i = 0; i < n; i++)
+            guards_step(t, &g, d[i], i);
+    }
+    return g.flags;
+}
+
+/* The fold of every character into buf and the guards of the folded text, in one
+   walk (the guards read each folded character as it is made); returns whether any
+   character changed. */
+#define FOLD_WALK(TYPE)                                                      \
+    do {                                                                     \
+        const TYPE *d = data;                                                \
+        for (Py_ssize_t i = 0; i < n; i++) {                                 \
+            uint32_t c = d[i];                                               \
+            uint32_t f = c < 65536 ? t->fold[c] : fold_astral(t, c);         \
+            changed |= (f != c);                                             \
+            buf[i] = f;                                                      \
+            guards_step(t, g, f, i);                                         \
+        }                                                                    \
+    } while (0)
+
+static int
+fold_and_guard(const Tables *t, int kind, const void *data, Py_ssize_t n, uint32_t *buf, Guards *g)
+{
+    int changed = 0;
+    if (kind == PyUnicode_1BYTE_KIND)
+        FOLD_WALK(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND)
+        FOLD_WALK(Py_UCS2);
+    else
+        FOLD_WALK(Py_UCS4);
+    return changed;
 }
 
 /* prescan(fold, classes, astral, han, text) -> (folded text, guard flags of it)
@@ -193,19 +269,13 @@ prescan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (get_tables(args, &t) < 0)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    int kind = PyUnicode_KIND(s);
-    const void *data = PyUnicode_DATA(s);
     uint32_t small[512];
     uint32_t *buf = n <= 512 ? small : PyMem_Malloc(sizeof(uint32_t) * (size_t)n);
     if (buf == NULL)
         return PyErr_NoMemory();
-    int changed = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint32_t c = PyUnicode_READ(kind, data, i);
-        uint32_t f = c < 65536 ? t.fold[c] : fold_astral(&t, c);
-        changed |= (f != c);
-        buf[i] = f;
-    }
+    Guards g;
+    guards_init(&g);
+    int changed = fold_and_guard(&t, PyUnicode_KIND(s), PyUnicode_DATA(s), n, buf, &g);
     PyObject *folded;
     if (changed) {
         folded = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
@@ -218,8 +288,16 @@ prescan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyMem_Free(buf);
     if (folded == NULL)
         return NULL;
-    unsigned flags = guard_flags(&t, PyUnicode_KIND(folded), PyUnicode_DATA(folded), n);
-    PyObject *out = Py_BuildValue("(NI)", folded, flags);
+    /* built directly: Py_BuildValue parses its format string at every call */
+    PyObject *fl = PyLong_FromUnsignedLong(g.flags);
+    PyObject *out = fl == NULL ? NULL : PyTuple_New(2);
+    if (out == NULL) {
+        Py_XDECREF(fl);
+        Py_DECREF(folded);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(out, 0, folded);
+    PyTuple_SET_ITEM(out, 1, fl);
     return out;
 }
 
